@@ -1,0 +1,65 @@
+// Shared CLI plumbing (see cli_common.h).
+#include "cli/cli_common.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/cpu_info.h"
+#include "core/file_util.h"
+#include "core/log.h"
+
+namespace mle::cli {
+
+void BindConfigFlags(CLI::App* cmd, CliContext& ctx, const std::string& scope, bool with_common) {
+  for (const auto& spec : ctx.config.specs()) {
+    if (spec.flag.empty()) continue;
+    bool match = spec.scope == scope || (with_common && spec.scope.empty());
+    if (!match) continue;
+    std::string help = spec.help + " [" + spec.EnvVar() + "]";
+    if (!spec.default_value.is_null() && spec.default_value != "") {
+      help += " (default " + spec.default_value.dump() + ")";
+    }
+    std::string key = spec.key;
+    cmd->add_option_function<std::string>(
+        spec.flag, [&ctx, key](const std::string& v) { ctx.flags[key] = v; }, help);
+  }
+}
+
+Status ResolveConfig(CliContext& ctx) {
+  Config& cfg = ctx.config;
+  std::string path = ctx.config_path;
+  if (path.empty()) {
+    if (const char* env = std::getenv("MLE_CONFIG")) path = env;
+  }
+  if (!path.empty()) {
+    if (!FileExists(path)) {
+      return NotFound("config file '" + path + "' does not exist (fix the --config path)");
+    }
+    MLE_RETURN_IF_ERROR(cfg.MergeFile(path));
+  } else if (FileExists("config/engine-config.json")) {
+    MLE_RETURN_IF_ERROR(cfg.MergeFile("config/engine-config.json"));
+  }
+  MLE_RETURN_IF_ERROR(cfg.MergeEnv([](const char* name) { return std::getenv(name); }));
+  for (const auto& [key, text] : ctx.flags) {
+    const OptionSpec* spec = cfg.FindSpec(key);
+    MLE_RETURN_IF_ERROR(cfg.SetFromString(key, text, "flag " + spec->flag));
+  }
+  LogOptions log;
+  log.level = cfg.GetString("common.log_level");
+  log.file = cfg.GetString("common.log_file");
+  return InitLogging(log);
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "error: %s\n", status.message().c_str());
+  bool usage = status.code() != StatusCode::kInternal && status.code() != StatusCode::kIoError &&
+               status.code() != StatusCode::kCancelled;
+  return usage ? kExitUsage : kExitFailure;
+}
+
+int ResolvedThreads(const Config& config) {
+  int64_t n = config.GetInt("common.threads");
+  return n > 0 ? static_cast<int>(n) : GetCpuInfo().n_hw_threads;
+}
+
+}  // namespace mle::cli

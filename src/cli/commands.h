@@ -1,0 +1,16 @@
+// Every subcommand of `ml-engine`; main.cpp calls each Add* once. One file per subcommand.
+#pragma once
+
+#include "cli/cli_common.h"
+
+namespace mle::cli {
+
+void AddVersionCommand(CLI::App& app, CliContext& ctx);
+void AddModelsCommand(CLI::App& app, CliContext& ctx);
+void AddTrainCommand(CLI::App& app, CliContext& ctx);
+void AddPredictCommand(CLI::App& app, CliContext& ctx);
+void AddEvalCommand(CLI::App& app, CliContext& ctx);
+void AddDataCommand(CLI::App& app, CliContext& ctx);
+void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
+
+}  // namespace mle::cli

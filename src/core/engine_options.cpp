@@ -1,0 +1,108 @@
+// The one table of ml-engine's options. Each row: JSON key (config file), type, default,
+// CLI flag, help, bounds, and the subcommand the flag belongs to. The env var is derived
+// from the key (MLE_TRAIN_EPOCHS for train.epochs). Later capabilities append rows here.
+#include "core/config.h"
+
+namespace mle {
+namespace {
+
+OptionSpec Opt(std::string key, OptionType type, nlohmann::json def, std::string flag,
+               std::string help, std::string scope = "") {
+  OptionSpec s;
+  s.key = std::move(key);
+  s.type = type;
+  s.default_value = std::move(def);
+  s.flag = std::move(flag);
+  s.help = std::move(help);
+  s.scope = std::move(scope);
+  return s;
+}
+
+OptionSpec Min(OptionSpec s, double min, bool exclusive = false) {
+  s.min = min;
+  s.min_exclusive = exclusive;
+  return s;
+}
+OptionSpec Range(OptionSpec s, double min, double max, bool min_exclusive = false) {
+  s = Min(std::move(s), min, min_exclusive);
+  s.max = max;
+  return s;
+}
+OptionSpec Choices(OptionSpec s, std::vector<std::string> choices) {
+  s.choices = std::move(choices);
+  return s;
+}
+
+std::vector<OptionSpec> BuildTable() {
+  using T = OptionType;
+  return {
+      // common
+      Min(Opt("common.threads", T::kInt, 0, "--threads",
+              "compute threads (0 = all hardware threads)"),
+          0),
+      Choices(Opt("common.log_level", T::kString, "info", "--log-level", "log level"),
+              {"trace", "debug", "info", "warn", "error", "off"}),
+      Opt("common.log_file", T::kString, "", "--log-file", "also log to this file"),
+      // paths
+      Opt("paths.data", T::kString, "", "--data",
+          "MNIST-format data directory (default: data/mnist if present, else "
+          "/usr/share/datasets/fashion-mnist)",
+          "train"),
+      Opt("paths.runs", T::kString, "runs", "--runs-dir",
+          "where run records (ml-engine.db) and metrics logs go"),
+      Opt("paths.checkpoints", T::kString, "checkpoints", "",
+          "parent of per-model checkpoint directories"),
+      Opt("paths.models", T::kString, "models", "", "directory of GGUF models"),
+      // train
+      Min(Opt("train.epochs", T::kInt, 3, "--epochs", "number of epochs", "train"), 1),
+      Range(Opt("train.batch_size", T::kInt, 64, "--batch-size", "batch size", "train"), 1,
+            1 << 20),
+      Range(Opt("train.lr", T::kDouble, 1e-3, "--lr", "learning rate", "train"), 0, 10, true),
+      Choices(Opt("train.optimizer", T::kString, "adam", "--optimizer", "optimizer", "train"),
+              {"sgd", "adam", "adamw"}),
+      Range(Opt("train.momentum", T::kDouble, 0.9, "--momentum", "SGD momentum", "train"), 0,
+            0.999999),
+      Range(Opt("train.weight_decay", T::kDouble, 0.0, "--weight-decay", "weight decay",
+                "train"),
+            0, 1),
+      Choices(Opt("train.lr_schedule", T::kString, "none", "--lr-schedule",
+                  "learning-rate schedule (step: x0.7 per epoch; cosine: to 0 over the run)",
+                  "train"),
+              {"none", "step", "cosine"}),
+      Min(Opt("train.seed", T::kInt, 42, "--seed", "random seed", "train"), 0),
+      Choices(Opt("train.save", T::kString, "best", "--save",
+                  "which checkpoints to keep besides last.ckpt: best (by val_acc), last, all "
+                  "(one per epoch)",
+                  "train"),
+              {"best", "last", "all"}),
+      Min(Opt("train.patience", T::kInt, 0, "--patience",
+              "early stopping: epochs without val_acc improvement (0 = off)", "train"),
+          0),
+      Range(Opt("train.val_split", T::kDouble, 0.0, "--val-split",
+                "hold out this fraction of the training set for validation (0 = use the test "
+                "files)",
+                "train"),
+            0, 0.5),
+      Min(Opt("train.ckpt_every_steps", T::kInt, 0, "--ckpt-every",
+              "also write last.ckpt every N steps (0 = at epoch ends only)", "train"),
+          0),
+      Min(Opt("train.log_every_steps", T::kInt, 50, "--log-every",
+              "write a metrics line every N steps", "train"),
+          1),
+      Min(Opt("train.limit_train", T::kInt, 0, "--limit-train",
+              "use only the first N training examples (0 = all)", "train"),
+          0),
+      Min(Opt("train.limit_val", T::kInt, 0, "--limit-val",
+              "use only the first N validation examples (0 = all)", "train"),
+          0),
+  };
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& EngineOptionSpecs() {
+  static const std::vector<OptionSpec> table = BuildTable();
+  return table;
+}
+
+}  // namespace mle

@@ -1,0 +1,112 @@
+// File helpers (see file_util.h).
+#include "core/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace mle {
+namespace {
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoError("cannot write '" + path + "': " + ErrnoText(errno));
+    }
+    off += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status FsyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open directory '" + dir + "': " + ErrnoText(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return IoError("cannot fsync directory '" + dir + "': " + ErrnoText(err));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!FileExists(path)) return NotFound("cannot open '" + path + "': no such file");
+    return IoError("cannot open '" + path + "': " + ErrnoText(errno));
+  }
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return IoError("cannot read '" + path + "'");
+  return data;
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  static std::atomic<unsigned> counter{0};
+  std::filesystem::path target(path);
+  std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                    std::to_string(counter.fetch_add(1));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError("cannot create '" + tmp + "': " + ErrnoText(errno));
+  Status s = WriteAll(fd, data, tmp);
+  if (s.ok() && ::fsync(fd) != 0) s = IoError("cannot fsync '" + tmp + "': " + ErrnoText(errno));
+  if (::close(fd) != 0 && s.ok()) s = IoError("cannot close '" + tmp + "': " + ErrnoText(errno));
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = IoError("cannot rename '" + tmp + "' to '" + path + "': " + ErrnoText(errno));
+  }
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return FsyncDir(dir);
+}
+
+Status EnsureDir(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return IoError("cannot create directory '" + path + "': " + ec.message());
+  if (!IsDirectory(path)) return IoError("'" + path + "' exists and is not a directory");
+  return Status::Ok();
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Status AppendLine(const std::string& path, std::string_view line) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError("cannot open '" + path + "' for append: " + ErrnoText(errno));
+  std::string buf(line);
+  buf.push_back('\n');
+  Status s = WriteAll(fd, buf, path);
+  ::close(fd);
+  return s;
+}
+
+void RemoveStaleTempFiles(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.find(".tmp.") != std::string::npos) std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace mle

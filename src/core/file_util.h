@@ -1,0 +1,31 @@
+// File helpers: whole-file reads and crash-safe writes. WriteFileAtomic writes to a temp file
+// in the same directory, fsyncs it, renames it over the target and fsyncs the directory, so a
+// reader (or a process killed mid-write) sees either the old file or the new one, never a mix.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace mle {
+
+// Reads a whole file. Errors name the path and the reason (NotFound / IoError).
+Result<std::string> ReadFile(const std::string& path);
+
+// Atomically replaces `path` with `data` (see above). Creates no directories.
+Status WriteFileAtomic(const std::string& path, std::string_view data);
+
+// Creates `path` and its parents if missing (mkdir -p).
+Status EnsureDir(const std::string& path);
+
+bool FileExists(const std::string& path);
+bool IsDirectory(const std::string& path);
+
+// Appends one line (plus '\n') to a file and flushes it; used for JSONL logs.
+Status AppendLine(const std::string& path, std::string_view line);
+
+// Removes leftover temp files ("<name>.tmp.*") of interrupted atomic writes in `dir`.
+void RemoveStaleTempFiles(const std::string& dir);
+
+}  // namespace mle
