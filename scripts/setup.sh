@@ -5,7 +5,7 @@ set -euo pipefail
 
 # Build and run.
 PKGS_BUILD=(
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libtorch-dev libopenblas0-pthread
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libsentencepiece-dev libssl-dev libsqlite3-dev zlib1g-dev libpng-dev

@@ -10,18 +10,32 @@
 
 namespace mle::cli {
 
+namespace {
+
+void BindOne(CLI::App* cmd, CliContext& ctx, const OptionSpec& spec) {
+  std::string help = spec.help + " [" + spec.EnvVar() + "]";
+  if (!spec.default_value.is_null() && spec.default_value != "") {
+    help += " (default " + spec.default_value.dump() + ")";
+  }
+  std::string key = spec.key;
+  cmd->add_option_function<std::string>(
+      spec.flag, [&ctx, key](const std::string& v) { ctx.flags[key] = v; }, help);
+}
+
+}  // namespace
+
 void BindConfigFlags(CLI::App* cmd, CliContext& ctx, const std::string& scope, bool with_common) {
   for (const auto& spec : ctx.config.specs()) {
     if (spec.flag.empty()) continue;
-    bool match = spec.scope == scope || (with_common && spec.scope.empty());
-    if (!match) continue;
-    std::string help = spec.help + " [" + spec.EnvVar() + "]";
-    if (!spec.default_value.is_null() && spec.default_value != "") {
-      help += " (default " + spec.default_value.dump() + ")";
-    }
-    std::string key = spec.key;
-    cmd->add_option_function<std::string>(
-        spec.flag, [&ctx, key](const std::string& v) { ctx.flags[key] = v; }, help);
+    if (spec.scope == scope || (with_common && spec.scope.empty())) BindOne(cmd, ctx, spec);
+  }
+}
+
+void BindConfigKeys(CLI::App* cmd, CliContext& ctx, const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    const OptionSpec* spec = ctx.config.FindSpec(key);
+    MLE_CHECK_MSG(spec && !spec->flag.empty(), key.c_str());
+    BindOne(cmd, ctx, *spec);
   }
 }
 

@@ -15,8 +15,8 @@
 namespace mle::cli {
 
 constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;    // a run that started and then failed
-constexpr int kExitUsage = 2;      // bad input: flag, file, config
+constexpr int kExitFailure = 1;  // a run that started and then failed
+constexpr int kExitUsage = 2;    // bad input: flag, file, config
 
 struct CliContext {
   Config config{EngineOptionSpecs()};
@@ -28,6 +28,9 @@ struct CliContext {
 // Adds the table's flags whose scope is `scope` (and, when `with_common`, the common ones).
 void BindConfigFlags(CLI::App* cmd, CliContext& ctx, const std::string& scope,
                      bool with_common = true);
+
+// Adds the flags of the named options only (e.g. {"paths.data"} for eval).
+void BindConfigKeys(CLI::App* cmd, CliContext& ctx, const std::vector<std::string>& keys);
 
 // Merges config file, MLE_* env and flags into ctx.config and sets up logging and threads.
 Status ResolveConfig(CliContext& ctx);

@@ -24,8 +24,7 @@ void AddVersionCommand(CLI::App& app, CliContext& ctx) {
       std::printf("cpu:          %s\n", cpu.model_name.c_str());
       std::printf("cpu features: %s\n", cpu.FeatureString().c_str());
       std::printf("hw threads:   %d\n", cpu.n_hw_threads);
-      std::printf("threads:      %d (%s)\n", threads,
-                  ctx.config.Origin("common.threads").c_str());
+      std::printf("threads:      %d (%s)\n", threads, ctx.config.Origin("common.threads").c_str());
 #ifdef MLE_HAVE_TORCH
       std::printf("libtorch:     %s (%s)\n", train::TorchVersion().c_str(),
                   train::TorchParallelInfo(threads).c_str());

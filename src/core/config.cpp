@@ -12,11 +12,16 @@ namespace {
 
 const char* TypeName(OptionType t) {
   switch (t) {
-    case OptionType::kBool: return "a boolean";
-    case OptionType::kInt: return "an integer";
-    case OptionType::kDouble: return "a number";
-    case OptionType::kString: return "a string";
-    case OptionType::kStringList: return "a list of strings";
+    case OptionType::kBool:
+      return "a boolean";
+    case OptionType::kInt:
+      return "an integer";
+    case OptionType::kDouble:
+      return "a number";
+    case OptionType::kString:
+      return "a string";
+    case OptionType::kStringList:
+      return "a list of strings";
   }
   return "?";
 }
@@ -66,18 +71,26 @@ Status Config::Validate(const OptionSpec& spec, const nlohmann::json& v,
   };
   bool type_ok = false;
   switch (spec.type) {
-    case OptionType::kBool: type_ok = v.is_boolean(); break;
-    case OptionType::kInt: type_ok = v.is_number_integer(); break;
-    case OptionType::kDouble: type_ok = v.is_number(); break;
-    case OptionType::kString: type_ok = v.is_string(); break;
+    case OptionType::kBool:
+      type_ok = v.is_boolean();
+      break;
+    case OptionType::kInt:
+      type_ok = v.is_number_integer();
+      break;
+    case OptionType::kDouble:
+      type_ok = v.is_number();
+      break;
+    case OptionType::kString:
+      type_ok = v.is_string();
+      break;
     case OptionType::kStringList:
-      type_ok = v.is_array() && std::all_of(v.begin(), v.end(),
-                                            [](const auto& e) { return e.is_string(); });
+      type_ok = v.is_array() &&
+                std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
       break;
   }
   if (!type_ok) {
-    return fail(std::string("must be ") + TypeName(spec.type) + ", got " + JsonTypeName(v) +
-                " " + v.dump());
+    return fail(std::string("must be ") + TypeName(spec.type) + ", got " + JsonTypeName(v) + " " +
+                v.dump());
   }
   if (v.is_number()) {
     double d = v.get<double>();
@@ -101,8 +114,7 @@ Status Config::Validate(const OptionSpec& spec, const nlohmann::json& v,
   return Status::Ok();
 }
 
-Status Config::Set(const std::string& key, const nlohmann::json& value,
-                   const std::string& origin) {
+Status Config::Set(const std::string& key, const nlohmann::json& value, const std::string& origin) {
   const OptionSpec* spec = FindSpec(key);
   if (!spec) return InvalidArgument(origin + ": unknown option '" + key + "'");
   nlohmann::json v = value;
@@ -145,8 +157,8 @@ Status Config::MergeJson(const nlohmann::json& root, const std::string& origin) 
               siblings.push_back(head);
           }
         }
-        return InvalidArgument(origin + ": unknown key '" + path + "' (known here: " +
-                               JoinKeys(siblings) + ")");
+        return InvalidArgument(origin + ": unknown key '" + path +
+                               "' (known here: " + JoinKeys(siblings) + ")");
       }
     }
   }
@@ -181,9 +193,12 @@ Status Config::SetFromString(const std::string& key, const std::string& text,
   nlohmann::json v;
   switch (spec->type) {
     case OptionType::kBool:
-      if (text == "1" || text == "true" || text == "yes" || text == "on") v = true;
-      else if (text == "0" || text == "false" || text == "no" || text == "off") v = false;
-      else return bad("a boolean (true/false)");
+      if (text == "1" || text == "true" || text == "yes" || text == "on")
+        v = true;
+      else if (text == "0" || text == "false" || text == "no" || text == "off")
+        v = false;
+      else
+        return bad("a boolean (true/false)");
       break;
     case OptionType::kInt: {
       size_t pos = 0;
@@ -207,7 +222,9 @@ Status Config::SetFromString(const std::string& key, const std::string& text,
       }
       break;
     }
-    case OptionType::kString: v = text; break;
+    case OptionType::kString:
+      v = text;
+      break;
     case OptionType::kStringList: {
       v = nlohmann::json::array();
       size_t start = 0;
@@ -239,9 +256,15 @@ const nlohmann::json& Config::Get(const std::string& key) const {
   return it->second;
 }
 
-bool Config::GetBool(const std::string& key) const { return Get(key).get<bool>(); }
-int64_t Config::GetInt(const std::string& key) const { return Get(key).get<int64_t>(); }
-double Config::GetDouble(const std::string& key) const { return Get(key).get<double>(); }
+bool Config::GetBool(const std::string& key) const {
+  return Get(key).get<bool>();
+}
+int64_t Config::GetInt(const std::string& key) const {
+  return Get(key).get<int64_t>();
+}
+double Config::GetDouble(const std::string& key) const {
+  return Get(key).get<double>();
+}
 std::string Config::GetString(const std::string& key) const {
   return Get(key).get<std::string>();
 }

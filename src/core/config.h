@@ -20,10 +20,10 @@ namespace mle {
 enum class OptionType { kBool, kInt, kDouble, kString, kStringList };
 
 struct OptionSpec {
-  std::string key;         // JSON path, e.g. "train.epochs" (nested objects in the file)
+  std::string key;  // JSON path, e.g. "train.epochs" (nested objects in the file)
   OptionType type = OptionType::kString;
   nlohmann::json default_value;
-  std::string flag;        // CLI flag, e.g. "--epochs" ("" = file/env only)
+  std::string flag;  // CLI flag, e.g. "--epochs" ("" = file/env only)
   std::string help;
   std::optional<double> min;  // numeric bounds, inclusive unless *_exclusive
   std::optional<double> max;

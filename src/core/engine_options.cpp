@@ -62,13 +62,12 @@ std::vector<OptionSpec> BuildTable() {
               {"sgd", "adam", "adamw"}),
       Range(Opt("train.momentum", T::kDouble, 0.9, "--momentum", "SGD momentum", "train"), 0,
             0.999999),
-      Range(Opt("train.weight_decay", T::kDouble, 0.0, "--weight-decay", "weight decay",
-                "train"),
+      Range(Opt("train.weight_decay", T::kDouble, 0.0, "--weight-decay", "weight decay", "train"),
             0, 1),
-      Choices(Opt("train.lr_schedule", T::kString, "none", "--lr-schedule",
-                  "learning-rate schedule (step: x0.7 per epoch; cosine: to 0 over the run)",
-                  "train"),
-              {"none", "step", "cosine"}),
+      Choices(
+          Opt("train.lr_schedule", T::kString, "none", "--lr-schedule",
+              "learning-rate schedule (step: x0.7 per epoch; cosine: to 0 over the run)", "train"),
+          {"none", "step", "cosine"}),
       Min(Opt("train.seed", T::kInt, 42, "--seed", "random seed", "train"), 0),
       Choices(Opt("train.save", T::kString, "best", "--save",
                   "which checkpoints to keep besides last.ckpt: best (by val_acc), last, all "

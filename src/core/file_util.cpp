@@ -14,7 +14,9 @@
 namespace mle {
 namespace {
 
-std::string ErrnoText(int err) { return std::strerror(err); }
+std::string ErrnoText(int err) {
+  return std::strerror(err);
+}
 
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
   size_t off = 0;
@@ -56,8 +58,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
   static std::atomic<unsigned> counter{0};
   std::filesystem::path target(path);
   std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                    std::to_string(counter.fetch_add(1));
+  std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot create '" + tmp + "': " + ErrnoText(errno));
   Status s = WriteAll(fd, data, tmp);

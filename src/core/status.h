@@ -15,14 +15,14 @@ namespace mle {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // a flag, request field or config value is wrong
-  kNotFound,            // a file, model or route does not exist
+  kInvalidArgument,  // a flag, request field or config value is wrong
+  kNotFound,         // a file, model or route does not exist
   kAlreadyExists,
   kIoError,             // the OS refused a read or write
   kCorruption,          // a file's content is malformed (bad magic, checksum, truncation)
   kFailedPrecondition,  // the state does not allow the operation (e.g. resume without ckpt)
   kOutOfRange,
-  kResourceExhausted,   // memory, queue or rate limit
+  kResourceExhausted,  // memory, queue or rate limit
   kPermissionDenied,
   kUnauthenticated,
   kUnavailable,
@@ -84,7 +84,7 @@ Status Internal(std::string msg);
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     if (status_.ok()) status_ = Internal("Result constructed from an OK status without a value");
   }
@@ -127,9 +127,9 @@ class Result {
 #define MLE_CONCAT_INNER(a, b) a##b
 #define MLE_CONCAT(a, b) MLE_CONCAT_INNER(a, b)
 
-#define MLE_RETURN_IF_ERROR(expr)         \
-  do {                                    \
-    ::mle::Status mle_status__ = (expr);  \
+#define MLE_RETURN_IF_ERROR(expr)                \
+  do {                                           \
+    ::mle::Status mle_status__ = (expr);         \
     if (!mle_status__.ok()) return mle_status__; \
   } while (0)
 
@@ -138,15 +138,16 @@ class Result {
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp).value()
 
+// Expands to several statements: wrap it in braces when it is the body of an if or loop.
 #define MLE_ASSIGN_OR_RETURN(lhs, expr) \
   MLE_ASSIGN_OR_RETURN_IMPL(MLE_CONCAT(mle_result__, __LINE__), lhs, expr)
 
 // Invariant check: aborts with file:line. Never use for user input.
-#define MLE_CHECK(cond)                                              \
-  do {                                                               \
+#define MLE_CHECK(cond)                                             \
+  do {                                                              \
     if (!(cond)) ::mle::CheckFailed(__FILE__, __LINE__, #cond, ""); \
   } while (0)
-#define MLE_CHECK_MSG(cond, msg)                                        \
-  do {                                                                  \
+#define MLE_CHECK_MSG(cond, msg)                                       \
+  do {                                                                 \
     if (!(cond)) ::mle::CheckFailed(__FILE__, __LINE__, #cond, (msg)); \
   } while (0)
