@@ -5,6 +5,9 @@ BUILD_TYPE ?= Release
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 ENGINE      = $(BUILD_DIR)/bin/ml-engine
+# ccache keyed on paths relative to the checkout, so every clone shares one cache.
+export CCACHE_BASEDIR = $(CURDIR)
+export CCACHE_NOHASHDIR = 1
 
 .PHONY: all setup configure build run test bench asan format clean
 

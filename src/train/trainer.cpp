@@ -12,6 +12,7 @@
 #include "core/file_util.h"
 #include "train/checkpoint.h"
 #include "train/dataset.h"
+#include "train/fused_adam.h"
 #include "train/model_registry.h"
 #include "train/run_store.h"
 #include "train/torch_env.h"
@@ -36,12 +37,9 @@ std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const TrainOptions& o,
     return std::make_unique<torch::optim::SGD>(
         params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
   }
-  if (o.optimizer == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
-  }
-  return std::make_unique<torch::optim::Adam>(
-      params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+  return std::make_unique<FusedAdam>(params,
+                                     torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay),
+                                     /*decoupled_weight_decay=*/o.optimizer == "adamw");
 }
 
 void SetLr(torch::optim::Optimizer& opt, double lr) {
@@ -273,7 +271,7 @@ Status TrainRun::RunEpoch(int64_t epoch) {
     auto idx = perm.slice(0, step * o_.batch_size, std::min(n, (step + 1) * o_.batch_size));
     auto x = NormalizeImages(data_.train.images.index_select(0, idx), mean_, std_);  // [B,1,28,28]
     auto y = data_.train.labels.index_select(0, idx);                                // [B]
-    opt_->zero_grad();
+    ClearGradients(*model_);
     auto loss = torch::nll_loss(model_->forward(x), y);
     loss.backward();
     opt_->step();

@@ -78,9 +78,8 @@ class TrainedModel : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = MakeTempDir("mle-e2e");
-    result_ = Engine(Cat({"train", "cnn_mnist", "--epochs", "2", "--batch-size", "64"},
-                         SubsetArgs(1536)),
-                     dir_);
+    result_ = Engine(
+        Cat({"train", "cnn_mnist", "--epochs", "2", "--batch-size", "64"}, SubsetArgs(1536)), dir_);
   }
   static std::string dir_;
   static testing::ProcessResult result_;
@@ -165,9 +164,8 @@ TEST_F(TrainedModel, CorruptOrTruncatedCheckpointIsRefused) {
 }
 
 TEST(TrainE2E, SameSeedGivesBitIdenticalLosses) {
-  std::vector<std::string> args =
-      Cat({"train", "cnn_mnist", "--epochs", "1", "--log-every", "1", "--seed", "7"},
-          SubsetArgs(640));
+  std::vector<std::string> args = Cat(
+      {"train", "cnn_mnist", "--epochs", "1", "--log-every", "1", "--seed", "7"}, SubsetArgs(640));
   std::string a = MakeTempDir("mle-det-a"), b = MakeTempDir("mle-det-b");
   ASSERT_EQ(Engine(args, a).exit_code, 0);
   ASSERT_EQ(Engine(args, b).exit_code, 0);
@@ -183,10 +181,9 @@ TEST(TrainE2E, SameSeedGivesBitIdenticalLosses) {
 }
 
 TEST(TrainE2E, KilledRunResumesBitForBit) {
-  std::vector<std::string> args =
-      Cat({"train", "cnn_mnist", "--epochs", "2", "--log-every", "1", "--ckpt-every", "3",
-           "--quiet"},
-          SubsetArgs(1280));  // 20 steps per epoch
+  std::vector<std::string> args = Cat(
+      {"train", "cnn_mnist", "--epochs", "2", "--log-every", "1", "--ckpt-every", "3", "--quiet"},
+      SubsetArgs(1280));  // 20 steps per epoch
   std::string ref = MakeTempDir("mle-resume-ref");
   ASSERT_EQ(Engine(args, ref).exit_code, 0);
   Metrics expected = ReadMetrics(ref + "/checkpoints/cnn_mnist/metrics.jsonl");
@@ -251,8 +248,8 @@ TEST_F(BadInput, MissingDataDirectory) {
 
 TEST_F(BadInput, WrongIdxMagic) {
   ExpectRejected({"train", "cnn_mnist", "--data",
-                  DataDirWith("train-images-idx3-ubyte.gz", std::string("\x12\x34\x08\x03", 4) +
-                                                                std::string(100, '\0'))},
+                  DataDirWith("train-images-idx3-ubyte.gz",
+                              std::string("\x12\x34\x08\x03", 4) + std::string(100, '\0'))},
                  "bad magic");
 }
 
@@ -269,9 +266,9 @@ TEST_F(BadInput, TruncatedFiles) {
 
 TEST_F(BadInput, ImageLabelCountMismatch) {
   auto labels = ReadFile(kFashion + "/t10k-labels-idx1-ubyte.gz");
-  ExpectRejected({"train", "cnn_mnist", "--data",
-                  DataDirWith("train-labels-idx1-ubyte.gz", *labels)},
-                 "60000 images but");
+  ExpectRejected(
+      {"train", "cnn_mnist", "--data", DataDirWith("train-labels-idx1-ubyte.gz", *labels)},
+      "60000 images but");
 }
 
 TEST_F(BadInput, UnknownModel) {
@@ -316,9 +313,9 @@ TEST_F(BadInput, PredictInputs) {
                   kFashion + "/t10k-images-idx3-ubyte.gz"},
                  "no such file");
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/text.txt", "not an image").ok());
-  ExpectRejected({"predict", "cnn_mnist", "--ckpt", dir_ + "/none.ckpt", "--input",
-                  dir_ + "/text.txt"},
-                 "not a PNG, PGM, IDX or CSV");
+  ExpectRejected(
+      {"predict", "cnn_mnist", "--ckpt", dir_ + "/none.ckpt", "--input", dir_ + "/text.txt"},
+      "not a PNG, PGM, IDX or CSV");
 }
 
 }  // namespace

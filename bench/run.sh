@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, each printing its figures beside its peer's from the same run.
+set -uo pipefail
+BUILD_DIR=${1:-build}
+BIN=$(cd "$BUILD_DIR/bin" && pwd)
+status=0
+
+echo "== cnn_mnist training step time vs PyTorch Python =="
+"$BIN/train_mnist_bench" --steps 60 --warmup 10 --threads 2 || status=1
+
+echo
+echo "== cnn_mnist accuracy: 3 epochs with the defaults on Fashion-MNIST (target >= 0.90) =="
+dir=$(mktemp -d /tmp/mle-bench-acc-XXXXXX)
+(cd "$dir" && "$BIN/ml-engine" train cnn_mnist --epochs 3 --quiet --threads 2 \
+   && "$BIN/ml-engine" eval cnn_mnist --ckpt checkpoints/cnn_mnist/best.ckpt) || status=1
+
+if [[ -x "$BIN/tokenizer_bench" ]]; then
+  echo
+  echo "== tokenizer MB/s vs llama.cpp =="
+  "$BIN/tokenizer_bench" || status=1
+fi
+exit $status
