@@ -3,10 +3,9 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/train_console.h"
 #include "core/file_util.h"
-#include "core/progress.h"
 #include "train/evaluate.h"
-#include "train/trainer.h"
 
 namespace mle::cli {
 
@@ -21,32 +20,12 @@ void AddQuickstartCommand(CLI::App& app, CliContext& ctx) {
   cmd->callback([&ctx] {
     ctx.run = [&ctx] {
       const Config& c = ctx.config;
-      std::string dir = c.GetString("paths.checkpoints") + "/cnn_mnist";
-      std::string best = dir + "/best.ckpt";
+      std::string best = c.GetString("paths.checkpoints") + "/cnn_mnist/best.ckpt";
       if (force || !FileExists(best)) {
-        train::TrainOptions o;
-        o.model = "cnn_mnist";
+        train::TrainOptions o = TrainOptionsFromConfig(c, "cnn_mnist");
         o.epochs = epochs;
-        o.threads = ResolvedThreads(c);
-        o.ckpt_dir = dir;
-        o.runs_dir = c.GetString("paths.runs");
-        o.data_root = c.GetString("paths.data");
-        o.resolved_config = c.ToJson();
-        std::unique_ptr<ProgressBar> bar;
-        train::TrainCallbacks cb;
-        cb.on_step = [&](const train::StepEvent& ev) {
-          if (!bar)
-            bar = std::make_unique<ProgressBar>("epoch " + std::to_string(ev.epoch),
-                                                ev.steps_per_epoch);
-          bar->Update(ev.step);
-        };
-        cb.on_epoch = [&](const train::EpochMetrics& m) {
-          if (bar) bar->Finish();
-          bar.reset();
-          std::printf("[epoch %lld] loss=%.5f val_acc=%.4f\n", static_cast<long long>(m.epoch),
-                      m.train_loss, m.val_acc);
-          std::fflush(stdout);
-        };
+        TrainConsole console(/*progress_bar=*/true);
+        train::TrainCallbacks cb = console.Callbacks();
         std::printf("training cnn_mnist for %lld epoch(s) on %d threads...\n",
                     static_cast<long long>(epochs), o.threads);
         auto r = train::Train(o, cb);

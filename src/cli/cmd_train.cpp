@@ -2,41 +2,11 @@
 // `[epoch 1] loss=0.52345 val_acc=0.8712`, a progress bar on stderr, and where the
 // checkpoints, metrics log and run record are.
 #include <cstdio>
-#include <memory>
 
 #include "cli/commands.h"
-#include "core/progress.h"
-#include "train/trainer.h"
+#include "cli/train_console.h"
 
 namespace mle::cli {
-namespace {
-
-train::TrainOptions OptionsFromConfig(const Config& c, const std::string& model) {
-  train::TrainOptions o;
-  o.model = model;
-  o.epochs = c.GetInt("train.epochs");
-  o.batch_size = c.GetInt("train.batch_size");
-  o.lr = c.GetDouble("train.lr");
-  o.optimizer = c.GetString("train.optimizer");
-  o.momentum = c.GetDouble("train.momentum");
-  o.weight_decay = c.GetDouble("train.weight_decay");
-  o.lr_schedule = c.GetString("train.lr_schedule");
-  o.seed = static_cast<uint64_t>(c.GetInt("train.seed"));
-  o.threads = ResolvedThreads(c);
-  o.data_root = c.GetString("paths.data");
-  o.val_split = c.GetDouble("train.val_split");
-  o.limit_train = c.GetInt("train.limit_train");
-  o.limit_val = c.GetInt("train.limit_val");
-  o.runs_dir = c.GetString("paths.runs");
-  o.save = c.GetString("train.save");
-  o.patience = c.GetInt("train.patience");
-  o.ckpt_every_steps = c.GetInt("train.ckpt_every_steps");
-  o.log_every_steps = c.GetInt("train.log_every_steps");
-  o.resolved_config = c.ToJson();
-  return o;
-}
-
-}  // namespace
 
 void AddTrainCommand(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("train", "train a registered model (see: ml-engine models)");
@@ -49,35 +19,16 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx) {
   BindConfigFlags(cmd, ctx, "train");
   cmd->callback([&ctx] {
     ctx.run = [&ctx] {
-      train::TrainOptions o = OptionsFromConfig(ctx.config, model);
-      o.ckpt_dir =
-          ckpt_dir.empty() ? ctx.config.GetString("paths.checkpoints") + "/" + model : ckpt_dir;
+      train::TrainOptions o = TrainOptionsFromConfig(ctx.config, model);
+      if (!ckpt_dir.empty()) o.ckpt_dir = ckpt_dir;
       o.resume = resume;
-      std::unique_ptr<ProgressBar> bar;
-      train::TrainCallbacks cb;
+      TrainConsole console(!quiet);
+      train::TrainCallbacks cb = console.Callbacks();
       cb.on_start = [&](const std::string& id, const std::string& src, int64_t n_train,
                         int64_t n_val, int64_t start_epoch) {
         std::fprintf(stderr, "run %s: %s on %s (%lld train, %lld val), %d threads%s\n", id.c_str(),
                      model.c_str(), src.c_str(), static_cast<long long>(n_train),
-                     static_cast<long long>(n_val), o.threads,
-                     start_epoch > 1 || resume ? ", resumed" : "");
-      };
-      cb.on_step = [&](const train::StepEvent& ev) {
-        if (quiet) return;
-        if (!bar) {
-          bar = std::make_unique<ProgressBar>("epoch " + std::to_string(ev.epoch),
-                                              ev.steps_per_epoch);
-        }
-        char loss[32];
-        std::snprintf(loss, sizeof loss, "loss=%.4f", ev.loss);
-        bar->Update(ev.step, loss);
-      };
-      cb.on_epoch = [&](const train::EpochMetrics& m) {
-        if (bar) bar->Finish();
-        bar.reset();
-        std::printf("[epoch %lld] loss=%.5f val_acc=%.4f\n", static_cast<long long>(m.epoch),
-                    m.train_loss, m.val_acc);
-        std::fflush(stdout);
+                     static_cast<long long>(n_val), o.threads, resume ? ", resumed" : "");
       };
       auto result = train::Train(o, cb);
       if (!result.ok()) return Fail(result.status());
