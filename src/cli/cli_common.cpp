@@ -18,8 +18,10 @@ void BindOne(CLI::App* cmd, CliContext& ctx, const OptionSpec& spec) {
     help += " (default " + spec.default_value.dump() + ")";
   }
   std::string key = spec.key;
+  static const char* kTypeNames[] = {"BOOL", "INT", "FLOAT", "TEXT", "LIST"};
   cmd->add_option_function<std::string>(
-      spec.flag, [&ctx, key](const std::string& v) { ctx.flags[key] = v; }, help);
+         spec.flag, [&ctx, key](const std::string& v) { ctx.flags[key] = v; }, help)
+      ->type_name(kTypeNames[static_cast<int>(spec.type)]);
 }
 
 }  // namespace

@@ -12,5 +12,10 @@ void AddPredictCommand(CLI::App& app, CliContext& ctx);
 void AddEvalCommand(CLI::App& app, CliContext& ctx);
 void AddDataCommand(CLI::App& app, CliContext& ctx);
 void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
+void AddGgufCommand(CLI::App& app, CliContext& ctx);  // `gguf` parent + `gguf inspect`
+// `gguf quantize`, a child of the `gguf` subcommand (defined by the quantize module).
+void AddGgufQuantizeCommand(CLI::App* gguf_cmd, CliContext& ctx);
+void AddTokenizeCommand(CLI::App& app, CliContext& ctx);
+void AddTemplateCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace mle::cli

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   AddVersionCommand(app, ctx);
-  // AddDataCommand: see cmd_data.cpp (in progress)
+  AddDataCommand(app, ctx);
 #ifdef MLE_HAVE_TORCH
   AddModelsCommand(app, ctx);
   AddTrainCommand(app, ctx);
@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   AddQuickstartCommand(app, ctx);
 #endif
   // Commands added by later modules go below (one line each).
+  AddTemplateCommand(app, ctx);
+  AddTokenizeCommand(app, ctx);
+  AddGgufCommand(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -13,8 +13,7 @@ namespace mle::testing {
 namespace {
 
 [[noreturn]] void ExecChild(const std::vector<std::string>& argv,
-                            const std::map<std::string, std::string>& env,
-                            const std::string& cwd) {
+                            const std::map<std::string, std::string>& env, const std::string& cwd) {
   for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
   if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
   std::vector<char*> args;
@@ -91,7 +90,9 @@ int WaitProcess(pid_t pid) {
   return DecodeStatus(status);
 }
 
-std::string EngineBinary() { return std::string(MLE_BINARY_DIR) + "/bin/ml-engine"; }
+std::string EngineBinary() {
+  return std::string(MLE_BINARY_DIR) + "/bin/ml-engine";
+}
 
 std::string MakeTempDir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
