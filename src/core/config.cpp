@@ -131,7 +131,9 @@ Status Config::MergeJson(const nlohmann::json& root, const std::string& origin) 
   // Walk nested objects; a leaf's path is its key.
   std::vector<std::pair<std::string, const nlohmann::json*>> stack{{"", &root}};
   while (!stack.empty()) {
-    auto [prefix, node] = stack.back();
+    // Plain copies: lambdas below capture them (clang rejects captured structured bindings).
+    const std::string prefix = stack.back().first;
+    const nlohmann::json* node = stack.back().second;
     stack.pop_back();
     for (auto it = node->begin(); it != node->end(); ++it) {
       std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
@@ -279,11 +281,9 @@ std::string Config::Origin(const std::string& key) const {
 nlohmann::json Config::ToJson() const {
   nlohmann::json root = nlohmann::json::object();
   for (const auto& [key, value] : values_) {
-    root[nlohmann::json::json_pointer("/" + [&] {
-      std::string p = key;
-      std::replace(p.begin(), p.end(), '.', '/');
-      return p;
-    }())] = value;
+    std::string pointer = "/" + key;
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    root[nlohmann::json::json_pointer(pointer)] = value;
   }
   return root;
 }
