@@ -17,6 +17,8 @@ dir=$(mktemp -d /tmp/mle-bench-acc-XXXXXX)
 if [[ -x "$BIN/tokenizer_bench" ]]; then
   echo
   echo "== tokenizer MB/s vs llama.cpp =="
+  # The llama.cpp peer lives in a venv built once from PyPI (idempotent).
+  bash "$(dirname "$0")/../scripts/setup-bench-venv.sh" || echo "warning: peer venv unavailable"
   "$BIN/tokenizer_bench" || status=1
 fi
 exit $status
