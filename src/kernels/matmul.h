@@ -1,0 +1,53 @@
+// Matrix multiplication of a GGUF weight matrix (used in place, in its stored type) with float
+// activations: the operation that dominates LLM inference. Y = X * W^T, where W has `rows`
+// output features of `cols` inputs each (GGUF ne0 = cols, ne1 = rows) and X holds n_tokens
+// activation rows. Work is split over the pool's threads by output rows.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "gguf/tensor_types.h"
+
+namespace mle::kernels {
+
+// A 2-D weight matrix in its stored layout: `rows` rows of `cols` elements, each row
+// `row_bytes` bytes (RowSizeBytes(type, cols)), rows contiguous.
+struct WeightMatrix {
+  gguf::TensorType type = gguf::TensorType::kF32;
+  const void* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  size_t row_bytes = 0;
+};
+
+// Scratch memory a caller keeps across calls (quantized activations, per-thread buffers), so
+// that MatMul allocates nothing in steady state. One per concurrent caller.
+class MatMulScratch {
+ public:
+  // Returns a buffer of at least `bytes` bytes, 64-byte aligned; valid until the next call.
+  uint8_t* Get(size_t slot, size_t bytes);
+
+ private:
+  struct Buf {
+    std::vector<uint8_t> mem;
+  };
+  std::vector<Buf> bufs_;
+};
+
+// True when MatMul supports weights of type `t`.
+bool MatMulSupports(gguf::TensorType t);
+
+// Checks that `w` is well-formed for MatMul: supported type, cols a multiple of the block size,
+// row_bytes matching. Model loading calls this once per weight.
+Status CheckWeightMatrix(const WeightMatrix& w);
+
+// y[t * y_stride + r] = sum_c W[r][c] * x[t * x_stride + c] for t < n_tokens, r < w.rows.
+// REQUIRES: CheckWeightMatrix(w).ok(); x and y do not overlap.
+void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens,
+            int64_t x_stride, float* y, int64_t y_stride, MatMulScratch& scratch);
+
+}  // namespace mle::kernels
