@@ -21,4 +21,7 @@ if [[ -x "$BIN/tokenizer_bench" ]]; then
   bash "$(dirname "$0")/../scripts/setup-bench-venv.sh" || echo "warning: peer venv unavailable"
   "$BIN/tokenizer_bench" || status=1
 fi
+echo
+echo "== LLM engine: TinyLlama-1.1B pp128/tg64 and logits vs llama.cpp =="
+bash "$(dirname "$0")/engine_bench.sh" "$BUILD_DIR" || status=1
 exit $status

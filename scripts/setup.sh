@@ -16,6 +16,7 @@ PKGS_TEST=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format
   python3-torch python3-venv python3-numpy
+  wrk hey prometheus
 )
 
 missing=()

@@ -19,6 +19,19 @@ void BindOne(CLI::App* cmd, CliContext& ctx, const OptionSpec& spec) {
   }
   std::string key = spec.key;
   static const char* kTypeNames[] = {"BOOL", "INT", "FLOAT", "TEXT", "LIST"};
+  if (spec.type == OptionType::kStringList) {
+    // Repeatable (--api-key a --api-key b) and comma-separated; joined for SetFromString.
+    cmd->add_option_function<std::vector<std::string>>(
+           spec.flag,
+           [&ctx, key](const std::vector<std::string>& v) {
+             std::string joined;
+             for (const auto& item : v) joined += (joined.empty() ? "" : ",") + item;
+             ctx.flags[key] = joined;
+           },
+           help)
+        ->type_name(kTypeNames[static_cast<int>(spec.type)]);
+    return;
+  }
   cmd->add_option_function<std::string>(
          spec.flag, [&ctx, key](const std::string& v) { ctx.flags[key] = v; }, help)
       ->type_name(kTypeNames[static_cast<int>(spec.type)]);

@@ -51,6 +51,7 @@ void AddGgufCommand(CLI::App& app, CliContext& ctx) {
   gguf_cmd->require_subcommand(1);
   AddInspectCommand(gguf_cmd, ctx);
   AddGgufQuantizeCommand(gguf_cmd, ctx);
+  AddGgufSynthCommand(gguf_cmd, ctx);
 }
 
 }  // namespace mle::cli

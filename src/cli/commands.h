@@ -15,7 +15,14 @@ void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
 void AddGgufCommand(CLI::App& app, CliContext& ctx);  // `gguf` parent + `gguf inspect`
 // `gguf quantize`, a child of the `gguf` subcommand (defined by the quantize module).
 void AddGgufQuantizeCommand(CLI::App* gguf_cmd, CliContext& ctx);
+// `gguf synth`, a child of `gguf` (synthetic models of real shapes).
+void AddGgufSynthCommand(CLI::App* gguf_cmd, CliContext& ctx);
 void AddTokenizeCommand(CLI::App& app, CliContext& ctx);
 void AddTemplateCommand(CLI::App& app, CliContext& ctx);
+void AddGenerateCommand(CLI::App& app, CliContext& ctx);
+void AddLogitsCommand(CLI::App& app, CliContext& ctx);
+void AddBenchCommand(CLI::App& app, CliContext& ctx);  // `bench` parent + `bench model`
+void AddServeCommand(CLI::App& app, CliContext& ctx);
+void AddLicenseCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace mle::cli

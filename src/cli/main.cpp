@@ -27,6 +27,11 @@ int main(int argc, char** argv) {
   AddTemplateCommand(app, ctx);
   AddTokenizeCommand(app, ctx);
   AddGgufCommand(app, ctx);
+  AddGenerateCommand(app, ctx);
+  AddLogitsCommand(app, ctx);
+  AddBenchCommand(app, ctx);
+  AddServeCommand(app, ctx);
+  AddLicenseCommand(app, ctx);
 
   try {
     app.parse(argc, argv);

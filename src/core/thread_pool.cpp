@@ -23,10 +23,13 @@ bool SpinUntil(Pred pred) {
   if (pred()) return true;
   const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
   for (;;) {
-    for (int i = 0; i < 256; ++i) {
+    for (int i = 0; i < 64; ++i) {
       if (pred()) return true;
       MLE_CPU_RELAX();
     }
+    // Give the core away between rounds: when there are more runnable threads than cores
+    // (a busy machine, parallel tests), the thread we wait for may need this very core.
+    std::this_thread::yield();
     if (std::chrono::steady_clock::now() >= deadline) return pred();
   }
 }

@@ -1,11 +1,72 @@
+// MatMul driver: picks the ISA table (matmul_isa.h), converts the activation rows once per call
+// into the weight type's activation format, and hands tiles of (weight rows x tokens) to the
+// table's kernel. Threads take chunks of output rows from a shared counter, so a thread slowed
+// by another process does not hold the others up. Types without a kernel (Q2_K, Q3_K) have
+// their rows dequantized by the reference code and go through the F32 kernel.
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 
+#include "core/cpu_info.h"
+#include "kernels/matmul_isa.h"
 #include "kernels/quant_ref.h"
 
 namespace mle::kernels {
+
+using internal::ActFormat;
+using internal::IsaTable;
+using internal::TypeKernel;
+
+namespace internal {
+namespace {
+
+const IsaTable* BestTable() {
+  const CpuInfo& cpu = GetCpuInfo();
+  if (cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.fma && cpu.f16c && Avx512Table()) {
+    return Avx512Table();
+  }
+  if (cpu.avx2 && cpu.fma && cpu.f16c && Avx2Table()) return Avx2Table();
+  return ScalarTable();
+}
+
+const IsaTable* g_forced = nullptr;
+
+}  // namespace
+
+const IsaTable* TableFor(Isa isa) {
+  const CpuInfo& cpu = GetCpuInfo();
+  switch (isa) {
+    case Isa::kScalar:
+      return ScalarTable();
+    case Isa::kAvx2:
+      return cpu.avx2 && cpu.fma && cpu.f16c ? Avx2Table() : nullptr;
+    case Isa::kAvx512:
+      return cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.fma && cpu.f16c ? Avx512Table()
+                                                                                : nullptr;
+  }
+  return nullptr;
+}
+
+const IsaTable& ActiveTable() {
+  static const IsaTable* const best = BestTable();
+  return g_forced ? *g_forced : *best;
+}
+
+bool SetIsaForTesting(Isa isa) {
+  const IsaTable* t = TableFor(isa);
+  if (t) g_forced = t;
+  return t != nullptr;
+}
+
+void ResetIsaForTesting() {
+  g_forced = nullptr;
+}
+
+}  // namespace internal
 
 uint8_t* MatMulScratch::Get(size_t slot, size_t bytes) {
   if (bufs_.size() <= slot) bufs_.resize(slot + 1);
@@ -15,50 +76,146 @@ uint8_t* MatMulScratch::Get(size_t slot, size_t bytes) {
   return mem.data() + ((64 - (p & 63)) & 63);
 }
 
-bool MatMulSupports(gguf::TensorType t) { return CanDequantize(t); }
+bool MatMulSupports(gguf::TensorType t) {
+  using gguf::TensorType;
+  switch (t) {
+    case TensorType::kF32:
+    case TensorType::kF16:
+    case TensorType::kBF16:
+    case TensorType::kQ4_0:
+    case TensorType::kQ4_1:
+    case TensorType::kQ5_0:
+    case TensorType::kQ5_1:
+    case TensorType::kQ8_0:
+    case TensorType::kQ2_K:
+    case TensorType::kQ3_K:
+    case TensorType::kQ4_K:
+    case TensorType::kQ5_K:
+    case TensorType::kQ6_K:
+      return true;
+    default:
+      return false;
+  }
+}
 
 Status CheckWeightMatrix(const WeightMatrix& w) {
   const auto info = gguf::GetTensorTypeInfo(w.type);
   if (!info || !MatMulSupports(w.type)) {
-    return InvalidArgument("matrix multiplication does not support tensor type " +
-                                   std::string(info ? info->name : "unknown"));
+    return InvalidArgument(
+        "matrix multiplication does not support weights of type " +
+        std::string(info ? info->name : "#" + std::to_string(static_cast<uint32_t>(w.type))) +
+        " (supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K; requantize the "
+        "model with `ml-engine gguf quantize`)");
   }
   if (w.rows <= 0 || w.cols <= 0 || w.data == nullptr) {
-    return InvalidArgument("empty weight matrix");
+    return InvalidArgument("empty weight matrix (" + std::to_string(w.rows) + " x " +
+                           std::to_string(w.cols) + ")");
+  }
+  if (w.cols % info->block_size != 0) {
+    return InvalidArgument("weight row of " + std::to_string(w.cols) + " elements is not a " +
+                           "multiple of the " + std::string(info->name) + " block size " +
+                           std::to_string(info->block_size));
   }
   const auto rb = gguf::RowSizeBytes(w.type, static_cast<uint64_t>(w.cols));
   if (!rb || *rb != w.row_bytes) {
-    return InvalidArgument("weight row of " + std::to_string(w.cols) +
-                                   " elements does not fit type " + std::string(info->name));
+    return InvalidArgument("weight row_bytes " + std::to_string(w.row_bytes) + " does not match " +
+                           std::to_string(w.cols) + " elements of type " + std::string(info->name) +
+                           " (expected " + std::to_string(rb ? *rb : 0) + ")");
+  }
+  if (reinterpret_cast<uintptr_t>(w.data) % 2 != 0 || w.row_bytes % 2 != 0) {
+    return InvalidArgument("weight data of type " + std::string(info->name) +
+                           " must be 2-byte aligned");
   }
   return Status::Ok();
 }
 
-// Portable path: dequantize one weight row at a time into float and take float dot products
-// with every activation row.
+namespace {
+
+// Converts n_tokens activation rows into `act` (row stride arb), splitting the rows over the
+// pool when there are enough of them to pay for waking the workers.
+void ConvertActivations(ThreadPool& pool, const IsaTable& isa, ActFormat f, const float* x,
+                        int64_t n_tokens, int64_t x_stride, int64_t n, uint8_t* act, size_t arb) {
+  auto convert = [&](int ith, int nth) {
+    for (int64_t t = n_tokens * ith / nth; t < n_tokens * (ith + 1) / nth; ++t) {
+      isa.convert(f, x + t * x_stride, act + t * arb, n);
+    }
+  };
+  if (pool.size() == 1 || n_tokens * n < 16384) {
+    convert(0, 1);
+  } else {
+    pool.Run(std::ref(convert));  // a reference_wrapper: std::function does not allocate
+  }
+}
+
+// Rows per work item: a multiple of the tile height, small enough that every thread gets
+// several items (dynamic balance), large enough that the shared counter is touched rarely.
+int64_t RowsPerChunk(int64_t rows, int nth, int tile_rows, int64_t n_tokens) {
+  if (nth == 1) return rows;
+  const int64_t per_item = std::max<int64_t>(tile_rows, rows / (nth * (n_tokens > 1 ? 16 : 8)));
+  return (per_item + tile_rows - 1) / tile_rows * tile_rows;
+}
+
+}  // namespace
+
 void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens,
             int64_t x_stride, float* y, int64_t y_stride, MatMulScratch& scratch) {
-  const int nth = pool.size();
-  std::vector<float*> rowbuf(nth);
-  for (int i = 0; i < nth; ++i) {
-    rowbuf[i] = reinterpret_cast<float*>(scratch.Get(i, sizeof(float) * w.cols));
+  if (n_tokens <= 0) return;
+  const IsaTable& isa = internal::ActiveTable();
+  TypeKernel k = isa.kernel(w.type);
+  const bool dequant = k.fn == nullptr;
+  if (dequant) k = isa.kernel(gguf::TensorType::kF32);
+  const int64_t n = w.cols;
+
+  // Activations: F32 rows are used in place; other formats are converted once.
+  const uint8_t* act;
+  size_t arb;
+  if (k.act == ActFormat::kF32) {
+    act = reinterpret_cast<const uint8_t*>(x);
+    arb = sizeof(float) * x_stride;
+  } else {
+    arb = internal::ActRowBytes(k.act, n);
+    uint8_t* buf = scratch.Get(0, arb * n_tokens);
+    ConvertActivations(pool, isa, k.act, x, n_tokens, x_stride, n, buf, arb);
+    act = buf;
   }
-  pool.Run([&](int ith, int n) {
-    const int64_t chunk = (w.rows + n - 1) / n;
-    const int64_t r0 = std::min<int64_t>(w.rows, chunk * ith);
-    const int64_t r1 = std::min<int64_t>(w.rows, r0 + chunk);
-    float* wr = rowbuf[ith];
-    for (int64_t r = r0; r < r1; ++r) {
-      (void)DequantizeRow(w.type, static_cast<const uint8_t*>(w.data) + r * w.row_bytes, wr,
-                          w.cols);
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        const float* xr = x + t * x_stride;
-        float acc = 0.0f;
-        for (int64_t c = 0; c < w.cols; ++c) acc += wr[c] * xr[c];
-        y[t * y_stride + r] = acc;
+  // Per-thread rows of dequantized weights (Q2_K, Q3_K).
+  const size_t wbuf_bytes = dequant ? (sizeof(float) * k.max_rows * n + 63) & ~size_t{63} : 0;
+  uint8_t* wbuf = dequant ? scratch.Get(1, wbuf_bytes * pool.size()) : nullptr;
+
+  const int64_t chunk = RowsPerChunk(w.rows, pool.size(), k.max_rows, n_tokens);
+  const int64_t n_chunks = (w.rows + chunk - 1) / chunk;
+  std::atomic<int64_t> next{pool.size()};
+  const auto* wdata = static_cast<const uint8_t*>(w.data);
+
+  auto work = [&](int ith, int nth) {
+    float* rows_f32 = dequant ? reinterpret_cast<float*>(wbuf + ith * wbuf_bytes) : nullptr;
+    for (int64_t c = ith; c < n_chunks; c = next.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t r_end = std::min(w.rows, (c + 1) * chunk);
+      for (int64_t r0 = c * chunk; r0 < r_end; r0 += k.max_rows) {
+        internal::Tile tile{};
+        tile.nr = static_cast<int>(std::min<int64_t>(k.max_rows, r_end - r0));
+        tile.w = wdata + r0 * w.row_bytes;
+        tile.w_row_bytes = w.row_bytes;
+        if (dequant) {
+          for (int r = 0; r < tile.nr; ++r) {
+            (void)DequantizeRow(w.type, tile.w + r * w.row_bytes, rows_f32 + r * n, n);
+          }
+          tile.w = reinterpret_cast<const uint8_t*>(rows_f32);
+          tile.w_row_bytes = sizeof(float) * n;
+        }
+        tile.a_row_bytes = arb;
+        tile.n = n;
+        tile.y_stride = y_stride;
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += k.max_tokens) {
+          tile.nt = static_cast<int>(std::min<int64_t>(k.max_tokens, n_tokens - t0));
+          tile.a = act + t0 * arb;
+          tile.y = y + t0 * y_stride + r0;
+          k.fn(tile);
+        }
       }
     }
-  });
+  };
+  pool.Run(std::ref(work));  // a reference_wrapper: std::function does not allocate
 }
 
 }  // namespace mle::kernels

@@ -38,7 +38,8 @@ class MatMulScratch {
   std::vector<Buf> bufs_;
 };
 
-// True when MatMul supports weights of type `t`.
+// True when MatMul supports weights of type `t`: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+// Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
 bool MatMulSupports(gguf::TensorType t);
 
 // Checks that `w` is well-formed for MatMul: supported type, cols a multiple of the block size,
@@ -46,7 +47,13 @@ bool MatMulSupports(gguf::TensorType t);
 Status CheckWeightMatrix(const WeightMatrix& w);
 
 // y[t * y_stride + r] = sum_c W[r][c] * x[t * x_stride + c] for t < n_tokens, r < w.rows.
-// REQUIRES: CheckWeightMatrix(w).ok(); x and y do not overlap.
+// As in llama.cpp, the activations are first rounded to the weight type's dot-product format:
+// Q8_0 blocks for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights, Q8_K for Q4_K/Q5_K/Q6_K, BF16 for BF16 on
+// CPUs with AVX512-BF16, else kept in F32 (F32, F16, BF16, Q2_K, Q3_K). The result matches a
+// double-precision product of the dequantized weights with those rounded activations to ~1e-5
+// of sum |w x|. Uses every thread of `pool`; allocates nothing once `scratch` has grown.
+// REQUIRES: CheckWeightMatrix(w).ok(); x and y do not overlap; x_stride >= cols,
+// y_stride >= rows. Not reentrant on one `scratch`.
 void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens,
             int64_t x_stride, float* y, int64_t y_stride, MatMulScratch& scratch);
 

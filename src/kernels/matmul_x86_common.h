@@ -1,0 +1,72 @@
+// Helpers shared by the x86 kernel headers (matmul_x86_q8.h, matmul_x86_kq.h). Included only
+// by matmul_avx2.cpp and matmul_avx512.cpp, which define MLE_X86_NS (a namespace per ISA, so
+// that the same templates compiled with different -m flags never meet at link time).
+#pragma once
+
+#include <immintrin.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "kernels/matmul_isa.h"
+
+namespace mle::kernels::internal::MLE_X86_NS {
+
+inline float Hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline int HsumI32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// F16 bits -> float through F16C.
+inline float HalfToFloat(uint16_t h) {
+  return _cvtsh_ss(h);
+}
+// F16 bits -> 8 lanes of its float value (broadcast, then one conversion).
+inline __m256 BroadcastHalf(uint16_t h) {
+  return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(h)));
+}
+
+// Sum of the products of unsigned bytes u (each <= 127 when kVnni is false, or small enough
+// that pairs do not saturate int16) with signed bytes s, as 8 int32 lanes.
+template <bool kVnni>
+inline __m256i DotU8S8(__m256i u, __m256i s) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  if constexpr (kVnni) return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#endif
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+// Writes the RM x RN tile sums: y[j * y_stride + r] = Hsum(acc[r][j]) + tail[r][j].
+template <int RM, int RN>
+inline void StoreTile(const Tile& t, const __m256 (&acc)[RM][RN]) {
+  for (int r = 0; r < RM; ++r) {
+    for (int j = 0; j < RN; ++j) t.y[j * t.y_stride + r] = Hsum(acc[r][j]);
+  }
+}
+
+// Calls Kern::Run<nr, nt>(tile) for the tile's run-time shape (nr <= MR, nt <= NR).
+template <typename Kern, int MR, int NR>
+void DispatchTile(const Tile& t) {
+  static constexpr auto kTable = [] {
+    std::array<TileFn, MR * NR> a{};
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((a[I] = &Kern::template Run<I / NR + 1, I % NR + 1>), ...);
+    }
+    (std::make_integer_sequence<int, MR * NR>{});
+    return a;
+  }();
+  kTable[(t.nr - 1) * NR + (t.nt - 1)](t);
+}
+
+}  // namespace mle::kernels::internal::MLE_X86_NS

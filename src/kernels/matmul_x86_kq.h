@@ -1,0 +1,179 @@
+// x86 kernels for the K-quants Q4_K, Q5_K and Q6_K against kQ8_K activations. Per super-block
+// of 256 each (row, token) pair sums code x activation products with the group scales applied
+// in int32 (maddubs + madd, exact: at most ~33M per lane), then adds d * dx times that sum in
+// float. Offsets (Q4_K/Q5_K mins, Q6_K's -32) come from the activation group sums (bsums).
+// Weights are decoded one row at a time and used for RN tokens before the next row.
+#pragma once
+
+#include "kernels/float_convert.h"
+#include "kernels/matmul_x86_common.h"
+#include "kernels/quant_blocks.h"
+
+namespace mle::kernels::internal::MLE_X86_NS {
+
+// The 8 six-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K / Q5_K super-block.
+inline __m128i UnpackScalesK4(const uint8_t* packed) {
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  uint32_t u[4];
+  std::memcpy(u, packed, 12);
+  u[3] = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kLow2) << 4);  // mins 4..7
+  const uint32_t mins_lo = u[1] & kLow6;                        // mins 0..3
+  u[1] = (u[2] & kLow4) | (((u[0] >> 6) & kLow2) << 4);         // scales 4..7
+  u[2] = mins_lo;
+  u[0] &= kLow6;  // scales 0..3
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(u));
+}
+
+template <bool kFive>
+struct GemmQ45_K {
+  using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+
+  template <int RM, int RN>
+  static void Run(const Tile& t) {
+    const int64_t nb = t.n / 256;
+    const Block* wb[RM];
+    for (int r = 0; r < RM; ++r) wb[r] = reinterpret_cast<const Block*>(t.w + r * t.w_row_bytes);
+    Q8KRow xa[RN];
+    for (int j = 0; j < RN; ++j) xa[j] = Q8_KView(t.a + j * t.a_row_bytes, t.n);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[RM][RN];
+    for (auto& row : acc)
+      for (auto& v : row) v = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      alignas(16) uint8_t sc[RM][16];  // scales 0..7, mins 8..15
+      __m256i isum[RM][RN];
+      for (int r = 0; r < RM; ++r) {
+        const Block& blk = wb[r][b];
+        const __m128i s = UnpackScalesK4(blk.scales);
+        _mm_store_si128(reinterpret_cast<__m128i*>(sc[r]), s);
+        const __m128i mins = _mm_cvtepu8_epi16(_mm_unpackhi_epi64(s, s));
+        const __m256 dmin = _mm256_set1_ps(HalfToFloat(blk.dmin));
+        for (int j = 0; j < RN; ++j) {
+          const __m128i* bs = reinterpret_cast<const __m128i*>(xa[j].bsums + 16 * b);
+          const __m128i bs32 = _mm_hadd_epi16(_mm_loadu_si128(bs), _mm_loadu_si128(bs + 1));
+          const __m128i msum = _mm_madd_epi16(mins, bs32);
+          const __m256 dxm = _mm256_mul_ps(dmin, _mm256_set1_ps(xa[j].d[b]));
+          acc[r][j] =
+              _mm256_fnmadd_ps(_mm256_cvtepi32_ps(_mm256_zextsi128_si256(msum)), dxm, acc[r][j]);
+          isum[r][j] = _mm256_setzero_si256();
+        }
+      }
+      for (int c = 0; c < 4; ++c) {
+        for (int r = 0; r < RM; ++r) {
+          const Block& blk = wb[r][b];
+          const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
+          __m256i lo = _mm256_and_si256(q, m4);
+          __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+          if constexpr (kFive) {
+            const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
+            const __m256i one = _mm256_set1_epi8(1);
+            lo = _mm256_or_si256(
+                lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * c), one), 4));
+            hi = _mm256_or_si256(
+                hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * c + 1), one), 4));
+          }
+          const __m256i sl = _mm256_set1_epi16(sc[r][2 * c]);
+          const __m256i sh = _mm256_set1_epi16(sc[r][2 * c + 1]);
+          for (int j = 0; j < RN; ++j) {
+            const auto* x = reinterpret_cast<const __m256i*>(xa[j].q + 256 * b + 64 * c);
+            const __m256i pl =
+                _mm256_madd_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256(x)), sl);
+            const __m256i ph =
+                _mm256_madd_epi16(_mm256_maddubs_epi16(hi, _mm256_loadu_si256(x + 1)), sh);
+            isum[r][j] = _mm256_add_epi32(isum[r][j], _mm256_add_epi32(pl, ph));
+          }
+        }
+      }
+      for (int r = 0; r < RM; ++r) {
+        const __m256 d = _mm256_set1_ps(HalfToFloat(wb[r][b].d));
+        for (int j = 0; j < RN; ++j) {
+          const __m256 dd = _mm256_mul_ps(d, _mm256_set1_ps(xa[j].d[b]));
+          acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r][j]), dd, acc[r][j]);
+        }
+      }
+    }
+    StoreTile<RM, RN>(t, acc);
+  }
+};
+
+// Q6_K codes are q in 0..63 with value q - 32; the -32 is applied through the bsums.
+struct GemmQ6_K {
+  // Scales of groups (2k, 2k+1) of a half, as 8 + 8 int16 lanes.
+  static __m256i PairScales(__m128i sc8, int g) {
+    const __m128i idx = _mm_setr_epi8(g, g, g, g, g, g, g, g, g + 1, g + 1, g + 1, g + 1, g + 1,
+                                      g + 1, g + 1, g + 1);
+    return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, idx));
+  }
+
+  template <int RM, int RN>
+  static void Run(const Tile& t) {
+    const int64_t nb = t.n / 256;
+    const BlockQ6_K* wb[RM];
+    for (int r = 0; r < RM; ++r) {
+      wb[r] = reinterpret_cast<const BlockQ6_K*>(t.w + r * t.w_row_bytes);
+    }
+    Q8KRow xa[RN];
+    for (int j = 0; j < RN; ++j) xa[j] = Q8_KView(t.a + j * t.a_row_bytes, t.n);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[RM][RN];
+    for (auto& row : acc)
+      for (auto& v : row) v = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256i isum[RM][RN];
+      for (int r = 0; r < RM; ++r) {
+        // The 210-byte blocks are read out of order (scales first): ask for the next ones early.
+        const char* next = reinterpret_cast<const char*>(wb[r] + b + 2);
+        for (int k = 0; k < 4; ++k) _mm_prefetch(next + 64 * k, _MM_HINT_T0);
+        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[r][b].scales));
+        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+        for (int j = 0; j < RN; ++j) {
+          const auto* bs = reinterpret_cast<const __m256i*>(xa[j].bsums + 16 * b);
+          const __m256i off = _mm256_madd_epi16(sc16, _mm256_loadu_si256(bs));
+          isum[r][j] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));
+        }
+      }
+      for (int h = 0; h < 2; ++h) {
+        for (int r = 0; r < RM; ++r) {
+          const BlockQ6_K& blk = wb[r][b];
+          const auto* ql = reinterpret_cast<const __m256i*>(blk.ql + 64 * h);
+          const __m256i l0 = _mm256_loadu_si256(ql), l1 = _mm256_loadu_si256(ql + 1);
+          const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h));
+          __m256i q[4];
+          q[0] =
+              _mm256_or_si256(_mm256_and_si256(l0, m4),
+                              _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4));
+          q[1] =
+              _mm256_or_si256(_mm256_and_si256(l1, m4),
+                              _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2));
+          q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                 _mm256_and_si256(qh, _mm256_set1_epi8(0x30)));
+          q[3] = _mm256_or_si256(
+              _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+              _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(char(0xC0))), 2));
+          const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales));
+          __m256i s[4];
+          for (int k = 0; k < 4; ++k) s[k] = PairScales(sc8, 8 * h + 2 * k);
+          for (int j = 0; j < RN; ++j) {
+            const auto* x = reinterpret_cast<const __m256i*>(xa[j].q + 256 * b + 128 * h);
+            __m256i sum = isum[r][j];
+            for (int k = 0; k < 4; ++k) {
+              const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256(x + k));
+              sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, s[k]));
+            }
+            isum[r][j] = sum;
+          }
+        }
+      }
+      for (int r = 0; r < RM; ++r) {
+        const __m256 d = _mm256_set1_ps(HalfToFloat(wb[r][b].d));
+        for (int j = 0; j < RN; ++j) {
+          const __m256 dd = _mm256_mul_ps(d, _mm256_set1_ps(xa[j].d[b]));
+          acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r][j]), dd, acc[r][j]);
+        }
+      }
+    }
+    StoreTile<RM, RN>(t, acc);
+  }
+};
+
+}  // namespace mle::kernels::internal::MLE_X86_NS

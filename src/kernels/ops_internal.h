@@ -1,0 +1,22 @@
+// The inner loops of ops.cpp that have an AVX2/FMA/F16C version (ops_avx2.cpp). ops.cpp picks
+// one table at first use from mle::GetCpuInfo(); the scalar table is always available.
+#pragma once
+
+#include <cstdint>
+
+namespace mle::kernels::internal {
+
+struct OpsTable {
+  float (*dot_f32)(const float* a, const float* b, int64_t n);
+  float (*dot_f16)(const float* a, const uint16_t* b, int64_t n);
+  void (*axpy_f32)(float a, const float* x, float* y, int64_t n);  // y += a x
+  void (*axpy_f16)(float a, const uint16_t* x, float* y, int64_t n);
+  float (*sum_sq)(const float* x, int64_t n);
+  void (*f32_to_f16)(const float* x, uint16_t* y, int64_t n);
+};
+
+const OpsTable& ScalarOps();
+// nullptr when the CPU or the compiler lacks AVX2/FMA/F16C.
+const OpsTable* Avx2Ops();
+
+}  // namespace mle::kernels::internal
