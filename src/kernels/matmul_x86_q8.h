@@ -90,7 +90,16 @@ struct GemmQ8_32 {
     __m256 acc[RM][RN];
     for (auto& row : acc)
       for (auto& v : row) v = _mm256_setzero_ps();
+    // Decode (one token) streams each weight once and is bound by memory: the next tile's rows
+    // follow this tile's in memory, so request them one tile ahead (hardware prefetchers ramp
+    // up too slowly on rows of only ~1 KiB read four at a time).
+    const char* ahead = reinterpret_cast<const char*>(t.w) + RM * t.w_row_bytes;
+    constexpr size_t kAheadStep = RM * sizeof(Block);
     for (int64_t b = 0; b < nb; ++b) {
+      if constexpr (RN == 1) {
+        _mm_prefetch(ahead + b * kAheadStep, _MM_HINT_T0);
+        if constexpr (kAheadStep > 64) _mm_prefetch(ahead + b * kAheadStep + 64, _MM_HINT_T0);
+      }
       __m256i wq[RM], wa[RM];
       __m256 dw[RM], mw[RM];
       for (int r = 0; r < RM; ++r) {
