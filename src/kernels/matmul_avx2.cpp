@@ -54,25 +54,11 @@ TypeKernel Kernel(TensorType type) {
   }
 }
 
-void Convert(ActFormat f, const float* x, uint8_t* dst, int64_t n) {
-  switch (f) {
-    case ActFormat::kQ8_32:
-      ToQ8_32(x, dst, n);
-      break;
-    case ActFormat::kQ8_K:
-      ToQ8_K(x, dst, n);
-      break;
-    default:
-      ConvertScalar(f, x, dst, n);
-      break;
-  }
-}
-
 }  // namespace
 }  // namespace avx2
 
 const IsaTable* Avx2Table() {
-  static const IsaTable table{Isa::kAvx2, "avx2", avx2::Kernel, avx2::Convert};
+  static const IsaTable table{Isa::kAvx2, "avx2", avx2::Kernel, avx2::ConvertRow};
   return &table;
 }
 

@@ -157,25 +157,11 @@ TypeKernel Kernel(TensorType type) {
   }
 }
 
-void Convert(ActFormat f, const float* x, uint8_t* dst, int64_t n) {
-  switch (f) {
-    case ActFormat::kQ8_32:
-      ToQ8_32(x, dst, n);
-      break;
-    case ActFormat::kQ8_K:
-      ToQ8_K(x, dst, n);
-      break;
-    default:
-      ConvertScalar(f, x, dst, n);
-      break;
-  }
-}
-
 }  // namespace
 }  // namespace avx512
 
 const IsaTable* Avx512Table() {
-  static const IsaTable table{Isa::kAvx512, "avx512", avx512::Kernel, avx512::Convert};
+  static const IsaTable table{Isa::kAvx512, "avx512", avx512::Kernel, avx512::ConvertRow};
   return &table;
 }
 

@@ -276,4 +276,19 @@ inline void ToQ8_K(const float* x, uint8_t* dst, int64_t n) {
   }
 }
 
+// The activation converter of an ISA table: SIMD for the Q8 formats, scalar for the rest.
+inline void ConvertRow(ActFormat f, const float* x, uint8_t* dst, int64_t n) {
+  switch (f) {
+    case ActFormat::kQ8_32:
+      ToQ8_32(x, dst, n);
+      break;
+    case ActFormat::kQ8_K:
+      ToQ8_K(x, dst, n);
+      break;
+    default:
+      ConvertScalar(f, x, dst, n);
+      break;
+  }
+}
+
 }  // namespace mle::kernels::internal::MLE_X86_NS
