@@ -22,8 +22,10 @@ configure: setup
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The main job: train and evaluate cnn_mnist, then serve it (Ctrl-C stops the server).
 run: build
 	$(ENGINE) quickstart
+	$(ENGINE) serve
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)

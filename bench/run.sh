@@ -24,4 +24,7 @@ fi
 echo
 echo "== LLM engine: TinyLlama-1.1B pp128/tg64 and logits vs llama.cpp =="
 bash "$(dirname "$0")/engine_bench.sh" "$BUILD_DIR" || status=1
+echo
+echo "== HTTP server: GET /health req/s, p50/p99 vs llama.cpp's server (wrk, 32 connections) =="
+bash "$(dirname "$0")/server_bench.sh" "$BUILD_DIR" || status=1
 exit $status

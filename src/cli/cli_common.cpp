@@ -42,7 +42,9 @@ void BindOne(CLI::App* cmd, CliContext& ctx, const OptionSpec& spec) {
 void BindConfigFlags(CLI::App* cmd, CliContext& ctx, const std::string& scope, bool with_common) {
   for (const auto& spec : ctx.config.specs()) {
     if (spec.flag.empty()) continue;
-    if (spec.scope == scope || (with_common && spec.scope.empty())) BindOne(cmd, ctx, spec);
+    const std::string scopes = "," + spec.scope + ",";
+    const bool in_scope = scopes.find("," + scope + ",") != std::string::npos;
+    if (in_scope || (with_common && spec.scope.empty())) BindOne(cmd, ctx, spec);
   }
 }
 

@@ -44,7 +44,8 @@ void AddQuickstartCommand(CLI::App& app, CliContext& ctx) {
           "\nnext steps:\n  ml-engine eval cnn_mnist --ckpt %s\n"
           "  ml-engine predict cnn_mnist --ckpt %s --input "
           "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --limit 5\n"
-          "  ml-engine train cnn_mnist --epochs 3\n",
+          "  ml-engine train cnn_mnist --epochs 3\n"
+          "  ml-engine serve   # the REST API (docs/api.md); make run starts it now\n",
           best.c_str(), best.c_str());
       return kExitOk;
     };

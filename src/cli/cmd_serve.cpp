@@ -1,6 +1,7 @@
 // `ml-engine serve`: resolves the server's configuration, registers the routes, prints the
 // route table and the effective configuration, and serves until SIGINT/SIGTERM.
 #include <cstdio>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -8,6 +9,10 @@
 #include "server/license.h"
 #include "server/routes.h"
 #include "server/server.h"
+#ifdef MLE_HAVE_TORCH
+#include "cli/train_console.h"
+#include "server/ml/routes_ml.h"
+#endif
 
 namespace mle::cli {
 namespace {
@@ -68,7 +73,30 @@ void PrintBanner(const server::Server& srv, const std::string& host, const Confi
         std::to_string(effective["security"]["api_keys"].size()) + " key(s)";
   }
   std::printf("\neffective configuration:\n%s\n\n", effective.dump(2).c_str());
-  std::printf("try:\n  curl http://%s:%u/health\n", host.c_str(), srv.port());
+  // Examples that work against this server as configured (with a key placeholder if needed).
+  const std::string base = "http://" + host + ":" + std::to_string(srv.port());
+  const std::string auth =
+      srv.options().api_keys.empty() ? "" : "-H 'Authorization: Bearer $API_KEY' ";
+  std::printf("try:\n  curl %s/health\n", base.c_str());
+  bool ml = false;
+  for (const auto& r : const_cast<server::Server&>(srv).router().routes()) {
+    ml = ml || r.pattern == "/ml/train";
+  }
+  if (ml) {
+    const char* a = auth.c_str();
+    const char* b = base.c_str();
+    std::printf("  curl %s%s/ml/models\n", a, b);
+    std::printf("  curl %s-X POST %s/ml/train -d '{\"model\":\"mlp_mnist\",\"epochs\":1}'\n", a, b);
+    std::printf("  curl %s%s/ml/jobs\n", a, b);
+    std::printf("  curl %s-N %s/ml/jobs/<id>/events\n", a, b);
+    // 784 zero pixels, spelled by the shell.
+    std::printf(
+        "  curl %s-X POST %s/ml/predict -d "
+        "\"{\\\"model\\\":\\\"cnn_mnist\\\",\\\"inputs\\\":[[$(printf '0,%%.0s' {1..783})0]]}\"\n",
+        a, b);
+  }
+  std::printf("  curl %s%s/metrics\nAPI reference: docs/api.md, or GET /openapi.json\n",
+              auth.c_str(), base.c_str());
   std::fflush(stdout);
 }
 
@@ -82,13 +110,57 @@ void AddServeCommand(CLI::App& app, CliContext& ctx) {
       auto opts = ServerOptionsFromConfig(ctx.config);
       if (!opts.ok()) return Fail(opts.status());
       const std::string host = opts->http.host;
+#ifdef MLE_HAVE_TORCH
+      // Declared before the server: its handlers use the job manager until it is destroyed.
+      server::JobManagerOptions jo;
+      jo.runs_dir = ctx.config.GetString("paths.runs");
+      jo.max_queued = static_cast<size_t>(ctx.config.GetInt("jobs.max_queued"));
+      auto jobs = server::JobManager::Open(jo);
+      if (!jobs.ok()) return Fail(jobs.status().WithContext("paths.runs"));
+#endif
+      server::ModelPoolOptions po;
+      po.models_dir = ctx.config.GetString("paths.models");
+      po.max_loaded = static_cast<size_t>(ctx.config.GetInt("llm.max_loaded_models"));
+      po.scheduler.n_slots = static_cast<int32_t>(ctx.config.GetInt("llm.n_slots"));
+      po.scheduler.n_ctx = static_cast<int32_t>(ctx.config.GetInt("llm.n_ctx"));
+      po.scheduler.n_batch = static_cast<int32_t>(ctx.config.GetInt("llm.n_batch"));
+      po.scheduler.n_threads = ResolvedThreads(ctx.config);
+      po.scheduler.max_queued = static_cast<size_t>(ctx.config.GetInt("llm.max_queued"));
+      server::ModelPool pool(po);  // before the server: its handlers use it
       server::Server srv(std::move(*opts));
       server::AddCoreRoutes(srv);
+      server::AddLlmRoutes(srv, pool);
+#ifdef MLE_HAVE_TORCH
+      server::MlRoutesOptions mo;
+      mo.defaults = TrainOptionsFromConfig(ctx.config, "");
+      mo.data_dir = ctx.config.GetString("paths.data");
+      mo.checkpoints_dir = ctx.config.GetString("paths.checkpoints");
+      mo.max_epochs = ctx.config.GetInt("jobs.max_epochs");
+      server::AddMlRoutes(srv, **jobs, std::move(mo));
+#endif
       server::AddOpenApiRoute(srv);
       if (Status s = srv.Start(); !s.ok()) return Fail(s);
       PrintBanner(srv, host, ctx.config);
-      srv.SetReady(true);
+      // /health answers 503 "loading" until the preloaded model is in; a model that cannot
+      // load stops the server (exit 2).
+      Status preload_status;
+      std::thread preloader([&] {
+        if (const std::string name = ctx.config.GetString("llm.preload"); !name.empty()) {
+          auto lm = pool.Acquire(name);
+          if (!lm.ok()) {
+            preload_status = lm.status().WithContext("llm.preload");
+            srv.Stop();
+            return;
+          }
+        }
+        srv.SetReady(true);
+      });
       srv.Run(/*handle_signals=*/true);
+      preloader.join();
+      if (!preload_status.ok()) return Fail(preload_status);
+#ifdef MLE_HAVE_TORCH
+      (*jobs)->Shutdown();  // stops a running job at its next step and wakes waiting handlers
+#endif
       spdlog::info("server stopped");
       return kExitOk;
     };

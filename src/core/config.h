@@ -29,7 +29,7 @@ struct OptionSpec {
   std::optional<double> max;
   bool min_exclusive = false;
   std::vector<std::string> choices;  // allowed strings ("" list = any)
-  std::string scope;                 // subcommand the flag belongs to ("" = every command)
+  std::string scope;  // subcommands the flag belongs to, comma-separated ("" = every command)
 
   // MLE_ + key upper-cased with '.' -> '_', e.g. MLE_TRAIN_EPOCHS.
   std::string EnvVar() const;

@@ -111,4 +111,33 @@ void RemoveStaleTempFiles(const std::string& dir) {
   }
 }
 
+Result<std::string> ConfinedPath(const std::string& root, const std::string& requested,
+                                 const std::string& what) {
+  namespace fs = std::filesystem;
+  const std::string hint = " (give a path inside '" + root + "')";
+  if (requested.find('\0') != std::string::npos) {
+    return InvalidArgument("'" + what + "' must not contain NUL characters");
+  }
+  const fs::path req(requested);
+  for (const auto& part : req) {
+    if (part == "..") return InvalidArgument("'" + what + "' must not contain '..'" + hint);
+  }
+  const fs::path base(root.empty() ? "." : root);
+  fs::path full = requested.empty() ? base : (req.is_absolute() ? req : base / req);
+  std::error_code ec1, ec2;
+  const fs::path canon_root = fs::weakly_canonical(fs::absolute(base), ec1);
+  const fs::path canon_full = fs::weakly_canonical(fs::absolute(full), ec2);
+  if (ec1 || ec2) return InvalidArgument("'" + what + "': cannot resolve '" + requested + "'");
+  auto r = canon_root.begin();
+  auto f = canon_full.begin();
+  for (; r != canon_root.end(); ++r, ++f) {
+    if (r->empty()) continue;  // a trailing separator
+    if (f == canon_full.end() || *f != *r) {
+      return InvalidArgument("'" + what + "': '" + requested +
+                             "' is outside the allowed directory" + hint);
+    }
+  }
+  return full.lexically_normal().string();
+}
+
 }  // namespace mle

@@ -25,6 +25,13 @@ bool IsDirectory(const std::string& path);
 // Appends one line (plus '\n') to a file and flushes it; used for JSONL logs.
 Status AppendLine(const std::string& path, std::string_view line);
 
+// A path a request names, confined to `root`: "" means `root` itself; a relative path is
+// taken inside `root`; an absolute one must lie inside it. Any ".." component, and any path
+// whose existing part resolves (through symlinks) outside `root`, is InvalidArgument naming
+// `what`. Returns the path to use (root-joined, not canonicalized).
+Result<std::string> ConfinedPath(const std::string& root, const std::string& requested,
+                                 const std::string& what);
+
 // Removes leftover temp files ("<name>.tmp.*") of interrupted atomic writes in `dir`.
 void RemoveStaleTempFiles(const std::string& dir);
 

@@ -18,6 +18,8 @@
 
 namespace mle::server {
 
+struct Route;
+
 // Case-insensitive header map (HTTP field names are case-insensitive).
 struct CaseInsensitiveLess {
   bool operator()(std::string_view a, std::string_view b) const;
@@ -38,6 +40,9 @@ struct Request {
   std::string key_id;                              // "" when unauthenticated; never the key itself
   std::map<std::string, std::string> path_params;  // {id} segments of the route pattern
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+  // The route the path resolved to (looked up once per request); null: 404/405.
+  const Route* route = nullptr;
+  bool routed = false;
 
   const std::string* Header(std::string_view name) const;
   std::string QueryOr(const std::string& name, std::string def) const;

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <list>
 #include <thread>
 
@@ -70,6 +71,35 @@ void SplitTarget(std::string_view target, Request* req) {
 template <typename Fields>
 void CopyHeaders(const HeaderMap& from, Fields& to) {
   for (const auto& [k, v] : from) to.set(k, v);
+}
+
+bool SafeHeaderText(std::string_view s) {
+  return s.find_first_of("\r\n") == std::string_view::npos;
+}
+
+// The status line and header block of a whole (not streamed) response, written by hand: one
+// buffer and no serializer state machine is most of the cost of a small answer.
+std::string ResponseHead(const Response& res, unsigned version, bool keep_alive) {
+  std::string head;
+  head.reserve(160 + 48 * res.headers.size());
+  head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(res.status);
+  head += ' ';
+  head += http::obsolete_reason(static_cast<http::status>(res.status));
+  head += "\r\nServer: ml-engine\r\n";
+  for (const auto& [k, v] : res.headers) {
+    if (!SafeHeaderText(k) || !SafeHeaderText(v)) continue;  // never split a header
+    head += k;
+    head += ": ";
+    head += v;
+    head += "\r\n";
+  }
+  head += "Content-Length: ";
+  head += std::to_string(res.body.size());
+  if (version == 10 && keep_alive) head += "\r\nConnection: keep-alive";
+  if (version != 10 && !keep_alive) head += "\r\nConnection: close";
+  head += "\r\n\r\n";
+  return head;
 }
 
 }  // namespace
@@ -173,6 +203,12 @@ awaitable<Response> HttpServer::Impl::Handle(Request& req) {
 awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) {
   beast::flat_buffer buffer;
   auto& stream = conn->stream;
+  std::string remote_address;
+  {
+    beast::error_code ep_ec;
+    const auto ep = stream.socket().remote_endpoint(ep_ec);
+    if (!ep_ec) remote_address = ep.address().to_string();
+  }
   for (;;) {
     conn->busy = false;
     if (stopping.load()) break;
@@ -185,7 +221,7 @@ awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) {
     conn->busy = true;
     int reject = 0;
     std::string reject_msg;
-    if (!ec_h) {
+    if (!ec_h && !parser.is_done()) {  // a body follows the header
       stream.expires_after(opts.read_timeout);
       auto [ec_b, n_b] = co_await http::async_read(stream, buffer, parser, kTuple);
       ec_h = ec_b;
@@ -230,9 +266,7 @@ awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) {
     SplitTarget(req.target, &req);
     for (const auto& f : msg) req.headers[std::string(f.name_string())] = std::string(f.value());
     req.body = std::move(msg.body());
-    beast::error_code ep_ec;
-    const auto ep = stream.socket().remote_endpoint(ep_ec);
-    if (!ep_ec) req.remote_address = ep.address().to_string();
+    req.remote_address = remote_address;
     const bool keep_alive = msg.keep_alive() && !stopping.load();
 
     stream.expires_never();
@@ -250,15 +284,11 @@ awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) {
     if (res.stream) {
       ok = co_await WriteStream(*conn, res, msg.version(), keep_alive);
     } else {
-      http::response<http::string_body> out{static_cast<http::status>(res.status), msg.version()};
-      CopyHeaders(res.headers, out);
-      out.set(http::field::server, "ml-engine");
-      out.keep_alive(keep_alive);
-      out.body() = std::move(res.body);
-      out.prepare_payload();
+      const std::string head = ResponseHead(res, msg.version(), keep_alive);
       complete();
       stream.expires_after(opts.write_timeout);
-      auto [ec_w, n_w] = co_await http::async_write(stream, out, kTuple);
+      const std::array<asio::const_buffer, 2> bufs = {asio::buffer(head), asio::buffer(res.body)};
+      auto [ec_w, n_w] = co_await asio::async_write(stream, bufs, kTuple);
       ok = !ec_w;
     }
     if (res.stream) complete();

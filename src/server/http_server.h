@@ -29,9 +29,10 @@ struct HttpServerOptions {
 };
 
 // What the transport calls for each request. `offload` decides (on the I/O thread) whether
-// `handle` runs on the worker pool; `handle` must not throw (exceptions become 500).
+// `handle` runs on the worker pool (it may resolve and remember the route in the request); `handle`
+// must not throw (exceptions become 500).
 struct RequestHandler {
-  std::function<bool(const Request&)> offload;
+  std::function<bool(Request&)> offload;
   std::function<Response(Request&)> handle;
   // Called for requests the transport rejects itself (413, 431, 400, timeouts) and once per
   // finished request with its status and duration, for logs and metrics.

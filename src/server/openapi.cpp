@@ -22,6 +22,22 @@ ordered_json ErrorSchema() {
                 {"type", {{"type", "string"}}}}}}}}}};
 }
 
+ordered_json SuccessResponse(const std::string& schema) {
+  ordered_json ok;
+  ok["description"] = "success";
+  if (schema == "text") {
+    ok["content"] = {{"text/plain", {{"schema", {{"type", "string"}}}}}};
+  } else if (schema == "sse") {
+    // Each server-sent event: its data line(s) and optional event name.
+    ok["content"]["text/event-stream"]["schema"] = ordered_json::parse(
+        R"({"type": "object", "required": ["data"], "properties": {"data": {"type": "string"},
+            "event": {"type": "string"}, "id": {"type": "string"}}})");
+  } else if (!schema.empty()) {
+    ok["content"] = {{"application/json", {{"schema", ordered_json::parse(schema)}}}};
+  }
+  return ok;
+}
+
 ordered_json Operation(const Route& r) {
   ordered_json op;
   op["summary"] = r.options.summary.empty() ? r.method + " " + r.pattern : r.options.summary;
@@ -35,6 +51,12 @@ ordered_json Operation(const Route& r) {
                         {"schema", {{"type", "string"}}}});
     }
   }
+  for (const auto& [name, schema] : r.options.query_params) {
+    params.push_back({{"name", name},
+                      {"in", "query"},
+                      {"required", false},
+                      {"schema", ordered_json::parse(schema)}});
+  }
   if (!params.empty()) op["parameters"] = params;
   if (!r.options.request_schema.empty()) {
     op["requestBody"] = {
@@ -42,16 +64,18 @@ ordered_json Operation(const Route& r) {
         {"content",
          {{"application/json", {{"schema", ordered_json::parse(r.options.request_schema)}}}}}};
   }
-  ordered_json ok;
-  ok["description"] = "success";
-  if (r.options.response_schema == "text") {
-    ok["content"] = {{"text/plain", {{"schema", {{"type", "string"}}}}}};
-  } else if (!r.options.response_schema.empty()) {
-    ok["content"] = {
-        {"application/json", {{"schema", ordered_json::parse(r.options.response_schema)}}}};
-  }
   ordered_json responses;
-  responses[std::to_string(r.options.success_status)] = ok;
+  responses[std::to_string(r.options.success_status)] = SuccessResponse(r.options.response_schema);
+  for (const auto& [status, schema] : r.options.other_responses) {
+    const std::string key = std::to_string(status);
+    ordered_json extra = SuccessResponse(schema);
+    if (responses.contains(key) && responses[key].contains("content") &&
+        extra.contains("content")) {
+      responses[key]["content"].update(extra["content"]);  // e.g. JSON or an SSE stream
+    } else {
+      responses[key] = extra;
+    }
+  }
   const ordered_json err = {
       {"description", "error"},
       {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "server/http_message.h"
@@ -23,9 +24,12 @@ struct RouteOptions {
   std::string summary;     // one line for the startup table and the API description
   // OpenAPI fragments (JSON text) for GET /openapi.json: the request body schema ("" = none)
   // and the success response (a JSON Schema, or "text" for text/plain).
+  // "text" and "sse" stand for text/plain and text/event-stream answers.
   std::string request_schema;
   std::string response_schema;
   int success_status = 200;
+  std::vector<std::pair<int, std::string>> other_responses;       // status, schema
+  std::vector<std::pair<std::string, std::string>> query_params;  // name, schema
 
   // Chainable setters: RouteOptions().Public().Quiet().Summary("...").
   RouteOptions& Public() {
@@ -55,6 +59,15 @@ struct RouteOptions {
   RouteOptions& Returns(std::string schema, int status = 200) {
     response_schema = std::move(schema);
     success_status = status;
+    return *this;
+  }
+  // Another success answer (e.g. 200 for ?wait=true beside the usual 202).
+  RouteOptions& AlsoReturns(int status, std::string schema) {
+    other_responses.emplace_back(status, std::move(schema));
+    return *this;
+  }
+  RouteOptions& Query(std::string name, std::string schema) {
+    query_params.emplace_back(std::move(name), std::move(schema));
     return *this;
   }
 };

@@ -1,12 +1,15 @@
 // Route modules: each Add*Routes registers its handlers on the server's router.
 #pragma once
 
+#include "server/llm_pool.h"
 #include "server/server.h"
 
 namespace mle::server {
 
 // GET /health, GET /metrics.
 void AddCoreRoutes(Server& server);
+// The LLM routes (/llm/*, /v1/*) over the models of `pool`. REQUIRES: pool outlives server.
+void AddLlmRoutes(Server& server, ModelPool& pool);
 // GET /openapi.json, built from the route table (register it last).
 void AddOpenApiRoute(Server& server);
 

@@ -3,6 +3,12 @@
 #include "server/routes.h"
 
 namespace mle::server {
+namespace {
+
+constexpr const char* kHealthSchema =
+    R"({"type":"object","required":["service","status"],"properties":{"service":{"type":"string"},"status":{"type":"string"}}})";
+
+}  // namespace
 
 void AddCoreRoutes(Server& server) {
   server.router().Add(
@@ -19,8 +25,8 @@ void AddCoreRoutes(Server& server) {
           .Public()
           .Quiet()
           .Summary("liveness and readiness")
-          .Returns(
-              R"({"type":"object","required":["service","status"],"properties":{"service":{"type":"string"},"status":{"type":"string"}}})"));
+          .Returns(kHealthSchema)
+          .AlsoReturns(503, kHealthSchema));
   server.router().Add(
       "GET", "/metrics",
       [&server](Request&) {

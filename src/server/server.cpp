@@ -4,6 +4,9 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <thread>
+
 #include "core/sha256.h"
 
 namespace mle::server {
@@ -18,19 +21,58 @@ bool UsableRequestId(const std::string& id) {
   return true;
 }
 
-std::string NewRequestId() {
-  unsigned char raw[12];
-  if (RAND_bytes(raw, sizeof raw) != 1) {
-    static std::atomic<uint64_t> counter{0};
-    return "req-" + std::to_string(counter.fetch_add(1));
+const std::string kUnmatched = "unmatched";
+
+const std::string& KnownMethod(const std::string& m) {
+  static const std::string kMethods[] = {"GET",  "POST",    "PUT",  "DELETE",
+                                         "HEAD", "OPTIONS", "PATCH"};
+  static const std::string kOther = "other";
+  for (const auto& k : kMethods) {
+    if (k == m) return k;
   }
-  static const char* kHex = "0123456789abcdef";
-  std::string out = "req-";
-  for (unsigned char b : raw) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
+  return kOther;
+}
+
+// Client-controlled text for a log line: bytes outside printable ASCII are written as %XX, so
+// a request cannot forge log lines or put raw binary into the log.
+std::string LogSafe(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c >= 0x21 && c < 0x7f && c != '%') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
   }
   return out;
+}
+
+// Request ids need to be unique, not secret: a per-thread splitmix64 stream seeded once from
+// the OS generator (and the thread) costs nanoseconds instead of a locked DRBG call.
+std::string NewRequestId() {
+  thread_local uint64_t state = [] {
+    uint64_t seed = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) != 1) {
+      seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    }
+    return seed ^ std::hash<std::thread::id>()(std::this_thread::get_id());
+  }();
+  auto next = [] {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
+  static const char* kHex = "0123456789abcdef";
+  char out[4 + 24] = {'r', 'e', 'q', '-'};
+  const uint64_t a = next(), b = next();
+  for (int i = 0; i < 16; ++i) out[4 + i] = kHex[(a >> (60 - 4 * i)) & 15];
+  for (int i = 0; i < 8; ++i) out[20 + i] = kHex[(b >> (60 - 4 * i)) & 15];
+  return std::string(out, sizeof out);
 }
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
@@ -58,7 +100,7 @@ Server::Server(ServerOptions options)
   metrics_.GaugeCallback("mle_http_requests_in_flight", "HTTP requests being handled",
                          [this] { return static_cast<double>(in_flight_.load()); });
   RequestHandler h;
-  h.offload = [this](const Request& r) { return Offload(r); };
+  h.offload = [this](Request& r) { return Offload(r); };
   h.handle = [this](Request& r) { return Handle(r); };
   h.on_complete = [this](const Request& r, int status, double s) { OnComplete(r, status, s); };
   http_ = std::make_unique<HttpServer>(options_.http, std::move(h));
@@ -79,9 +121,17 @@ void Server::Stop() {
   http_->Stop();
 }
 
-bool Server::Offload(const Request& req) const {
-  const auto m = router_.Find(req.method, req.path);
-  return m.route && m.route->options.offload;
+void Server::Resolve(Request& req) const {
+  if (req.routed) return;
+  auto m = router_.Find(req.method, req.path);
+  req.route = m.route;
+  req.path_params = std::move(m.params);
+  req.routed = true;
+}
+
+bool Server::Offload(Request& req) const {
+  Resolve(req);
+  return req.route && req.route->options.offload;
 }
 
 std::optional<Response> Server::Authenticate(Request& req) const {
@@ -129,8 +179,9 @@ Response Server::Handle(Request& req) {
     r.headers["X-Request-Id"] = req.request_id;
     return r;
   };
-  auto match = router_.Find(req.method, req.path);
-  if (!match.route) {
+  Resolve(req);
+  if (!req.route) {
+    const auto match = router_.Find(req.method, req.path);
     if (match.allowed.empty()) {
       return finish(ErrorResponse(404, "no route for " + req.method + " " + req.path +
                                            " (see GET /openapi.json for the routes)"));
@@ -142,8 +193,7 @@ Response Server::Handle(Request& req) {
     r.headers["Allow"] = allow;
     return finish(std::move(r));
   }
-  const Route& route = *match.route;
-  req.path_params = std::move(match.params);
+  const Route& route = *req.route;
   if (!ready_.load() && route.pattern != "/health") {
     Response r = ErrorResponse(503, "the server is still starting; retry shortly");
     r.headers["Retry-After"] = "1";
@@ -175,16 +225,18 @@ Response Server::Handle(Request& req) {
 }
 
 void Server::OnComplete(const Request& req, int status, double seconds) {
-  const auto m = req.method == "?" ? Router::Match{} : router_.Find(req.method, req.path);
-  const std::string route = m.route ? m.route->pattern : "unmatched";
-  requests_total_->Add({req.method, route, std::to_string(status)}, 1);
-  request_seconds_->Observe({req.method, route}, seconds);
-  const bool quiet = m.route && m.route->options.quiet && status < 400;
+  const Route* r = req.route;
+  const std::string& route = r ? r->pattern : kUnmatched;
+  // Label values come from a closed set, so no client can grow the series without bound.
+  const std::string& method = KnownMethod(req.method);
+  requests_total_->Add({method, route, std::to_string(status)}, 1);
+  request_seconds_->Observe({method, route}, seconds);
+  const bool quiet = r && r->options.quiet && status < 400;
   const auto level = quiet ? spdlog::level::debug : spdlog::level::info;
   if (spdlog::should_log(level)) {
-    spdlog::log(level, "request id={} {} {} status={} ms={:.2f} key={} remote={}", req.request_id,
-                req.method, req.path, status, seconds * 1e3, req.key_id.empty() ? "-" : req.key_id,
-                req.remote_address);
+    spdlog::log(level, "request id={} {} {} status={} ms={:.2f} key={} remote={}",
+                LogSafe(req.request_id), LogSafe(req.method), LogSafe(req.path), status,
+                seconds * 1e3, req.key_id.empty() ? "-" : req.key_id, req.remote_address);
   }
 }
 

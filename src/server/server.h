@@ -54,7 +54,9 @@ class Server {
   static std::string KeyId(const std::string& key);
 
  private:
-  bool Offload(const Request& req) const;
+  // Looks the route up once and keeps it in the request.
+  void Resolve(Request& req) const;
+  bool Offload(Request& req) const;
   void OnComplete(const Request& req, int status, double seconds);
   std::optional<Response> Authenticate(Request& req) const;
 

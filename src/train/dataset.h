@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "train/trainer.h"  // DefaultDataRoot
 
 namespace mle::train {
 
@@ -31,9 +32,6 @@ struct DataSplit {
   Dataset val;
   std::string source;  // human-readable description for logs and run records
 };
-
-// data/mnist when present, else Debian's Fashion-MNIST.
-std::string DefaultDataRoot();
 
 // Loads "train" or "t10k" IDX files (plain or .gz) from `dir`, checking magic, dimensions
 // and that images and labels agree in count.

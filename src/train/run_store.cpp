@@ -118,9 +118,15 @@ Status RunStore::Exec(const std::string& sql) {
 
 Status RunStore::Put(const RunRecord& run) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(db_, "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  // created_at is kept from the existing row unless the record sets it.
+  Stmt s(db_,
+         "INSERT INTO runs VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
+         "ON CONFLICT(id) DO UPDATE SET kind=?2, model=?3, status=?4, config=?5, metrics=?6, "
+         "ckpt_dir=?7, best_ckpt=?8, last_ckpt=?9, error=?10, "
+         "created_at=CASE WHEN ?13 THEN ?11 ELSE created_at END, updated_at=?12");
   if (!s.ok()) return IoError(std::string("run database: ") + sqlite3_errmsg(db_));
   std::string now = NowIso8601();
+  sqlite3_bind_int(s.get(), 13, run.created_at.empty() ? 0 : 1);
   const std::string fields[] = {run.id,
                                 run.kind,
                                 run.model,
@@ -164,14 +170,17 @@ Result<std::vector<RunRecord>> RunStore::List(const std::string& model, int limi
   return out;
 }
 
-Result<int> RunStore::MarkInterruptedRunsFailed(const std::string& reason) {
+Result<int> RunStore::MarkInterruptedRunsFailed(const std::string& reason,
+                                                const std::string& source) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt s(db_,
-         "UPDATE runs SET status = 'failed', error = ?, updated_at = ? "
-         "WHERE status IN ('running', 'queued')");
+         "UPDATE runs SET status = 'failed', error = ?1, updated_at = ?2 "
+         "WHERE status IN ('running', 'queued') AND "
+         "(?3 = '' OR json_extract(config, '$.source') = ?3)");
   if (!s.ok()) return IoError(std::string("run database: ") + sqlite3_errmsg(db_));
   s.Bind(1, reason);
   s.Bind(2, NowIso8601());
+  s.Bind(3, source);
   if (sqlite3_step(s.get()) != SQLITE_DONE) {
     return IoError(std::string("run database: ") + sqlite3_errmsg(db_));
   }

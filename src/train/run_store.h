@@ -41,13 +41,15 @@ class RunStore {
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
 
-  // Inserts or replaces the whole record (updated_at is set now).
+  // Inserts or replaces the whole record (updated_at is set now; an empty created_at keeps
+  // the stored one, or is set now for a new record).
   Status Put(const RunRecord& run);
   Result<std::optional<RunRecord>> Get(const std::string& id);
   // Most recent first; `model` "" = all.
   Result<std::vector<RunRecord>> List(const std::string& model = "", int limit = 100);
-  // Marks every run still "running" as failed (after a crash), returns how many.
-  Result<int> MarkInterruptedRunsFailed(const std::string& reason);
+  // Marks every run still "queued" or "running" as failed (after a crash), returns how many.
+  // With `source` set, only runs whose config has that "source" (e.g. "server" jobs).
+  Result<int> MarkInterruptedRunsFailed(const std::string& reason, const std::string& source = "");
 
   static std::string NowIso8601();
   // "<model>-YYYYMMDD-HHMMSS-xxxx" (xxxx random hex).

@@ -181,6 +181,7 @@ Status TrainRun::Prepare() {
   } else {
     result_.run_id = RunStore::NewRunId(o_.model);
   }
+  if (!o_.run_id.empty()) result_.run_id = o_.run_id;
   // From here on we write: directories, metrics log, run record.
   MLE_RETURN_IF_ERROR(EnsureDir(o_.ckpt_dir));
   RemoveStaleTempFiles(o_.ckpt_dir);
@@ -196,10 +197,12 @@ Status TrainRun::Prepare() {
       std::filesystem::remove(o_.ckpt_dir + stale);
   }
   MLE_ASSIGN_OR_RETURN(store_, RunStore::Open(result_.db_path));
-  if (o_.resume) {
+  {
+    // Take over the record of a resumed run or of a queued job (keeps created_at).
     MLE_ASSIGN_OR_RETURN(auto existing, store_->Get(result_.run_id));
     if (existing) record_ = *existing;
   }
+  record_.kind = "train";
   record_.id = result_.run_id;
   record_.model = o_.model;
   record_.status = "running";

@@ -36,7 +36,10 @@ struct TrainOptions {
   int64_t patience = 0;           // early stopping; 0 = off
   int64_t ckpt_every_steps = 0;   // 0 = epoch ends only
   int64_t log_every_steps = 50;
-  bool resume = false;             // continue from <ckpt_dir>/last.ckpt
+  bool resume = false;  // continue from <ckpt_dir>/last.ckpt
+  // The run's id in the run database; "" = a new one (or, with resume, the checkpoint's).
+  // A record with this id that already exists (a queued job) is taken over.
+  std::string run_id;
   nlohmann::json resolved_config;  // saved into checkpoints and the run record
 };
 
@@ -77,6 +80,10 @@ struct TrainResult {
   std::string metrics_path;
   std::string db_path;
 };
+
+// The data directory used when TrainOptions::data_root is "": data/mnist when it exists, else
+// Debian's Fashion-MNIST.
+std::string DefaultDataRoot();
 
 // Checks options that do not need data (model name, ranges, names of choices).
 Status ValidateTrainOptions(const TrainOptions& options);

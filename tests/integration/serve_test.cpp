@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http_test_client.h"
+#include "common/serve_process.h"
 #include "common/subprocess.h"
 #include "core/file_util.h"
 
@@ -23,38 +24,7 @@ namespace fs = std::filesystem;
 using testing::EngineBinary;
 using testing::HttpCall;
 using testing::HttpConnection;
-
-// A running `ml-engine serve`; killed (SIGTERM, then SIGKILL) when it goes out of scope.
-class ServeProcess {
- public:
-  ServeProcess(const std::string& dir, std::vector<std::string> extra) : dir_(dir) {
-    port_ = testing::FreePort();
-    std::vector<std::string> argv = {EngineBinary(), "serve", "--port", std::to_string(port_)};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    pid_ = testing::StartProcess(argv, dir + "/out.txt", dir + "/err.txt", dir);
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      testing::WaitProcess(pid_);
-    }
-  }
-  int port() const { return port_; }
-  bool WaitHealthy() { return testing::WaitHealthy(port_, 20000); }
-  int Terminate() {
-    ::kill(pid_, SIGTERM);
-    const int rc = testing::WaitProcess(pid_);
-    pid_ = -1;
-    return rc;
-  }
-  std::string Out() const { return ReadFile(dir_ + "/out.txt").value(); }
-  std::string Err() const { return ReadFile(dir_ + "/err.txt").value(); }
-
- private:
-  std::string dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
-};
+using testing::ServeProcess;
 
 class ServeTest : public ::testing::Test {
  protected:

@@ -1,6 +1,9 @@
 // The checkpoint container (checksums, truncation) and the SQLite run database.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "common/subprocess.h"
 #include "core/file_util.h"
 #include "train/checkpoint_file.h"
@@ -75,6 +78,35 @@ TEST(RunStoreTest, PutGetListAndRecovery) {
   auto again = RunStore::Open(dir + "/sub/ml-engine.db");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*(*again)->Get(r2.id))->status, "completed");
+}
+
+TEST(RunStoreTest, UpdatesKeepCreatedAtAndSourceFilterLimitsRecovery) {
+  std::string dir = ::testing::TempDir() + "/mle-store-created";
+  std::filesystem::remove_all(dir);
+  auto store = RunStore::Open(dir + "/ml-engine.db");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  RunRecord job;
+  job.id = "job-1";
+  job.model = "cnn_mnist";
+  job.status = "queued";
+  job.config = {{"source", "server"}};
+  ASSERT_TRUE((*store)->Put(job).ok());
+  const std::string created = (*(*store)->Get("job-1"))->created_at;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  job.status = "running";  // created_at left empty: the stored one stays
+  ASSERT_TRUE((*store)->Put(job).ok());
+  auto got = *(*store)->Get("job-1");
+  EXPECT_EQ(got->created_at, created);
+  EXPECT_NE(got->updated_at, created);
+  RunRecord cli = job;
+  cli.id = "cli-1";
+  cli.config = {{"train", {{"epochs", 1}}}};
+  ASSERT_TRUE((*store)->Put(cli).ok());
+  // Only the server's job is recovered; a CLI run sharing the database is left alone.
+  EXPECT_EQ(*(*store)->MarkInterruptedRunsFailed("server restarted", "server"), 1);
+  EXPECT_EQ((*(*store)->Get("job-1"))->status, "failed");
+  EXPECT_EQ((*(*store)->Get("cli-1"))->status, "running");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RunStoreTest, NotADatabase) {

@@ -1,0 +1,150 @@
+#include "server/llm_pool.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "gguf/gguf_file.h"
+
+namespace mle::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> GgufFiles(const std::string& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".gguf" && it->is_regular_file(ec)) out.push_back(it->path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+ModelPool::ModelPool(ModelPoolOptions options) : options_(std::move(options)) {
+  options_.max_loaded = std::max<size_t>(1, options_.max_loaded);
+}
+
+ModelPool::~ModelPool() = default;
+
+std::vector<ModelListing> ModelPool::List() {
+  std::vector<ModelListing> out;
+  for (const fs::path& p : GgufFiles(options_.models_dir)) {
+    ModelListing m;
+    m.name = p.stem().string();
+    m.path = p.string();
+    std::error_code ec;
+    m.size_bytes = fs::file_size(p, ec);
+    auto file = gguf::GgufFile::Open(m.path);
+    if (file.ok()) {
+      if (auto arch = (*file)->GetString("general.architecture"); arch.ok()) m.arch = *arch;
+      if (auto n = (*file)->GetInt(m.arch + ".context_length"); n.ok()) m.n_ctx_train = *n;
+    } else {
+      m.error = file.status().message();
+    }
+    out.push_back(std::move(m));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& m : out) {
+    for (const auto& e : loaded_) m.loaded = m.loaded || e.model->name == m.name;
+  }
+  return out;
+}
+
+Result<std::string> ModelPool::PathOf(const std::string& requested) {
+  const auto files = GgufFiles(options_.models_dir);
+  std::string names;
+  for (const auto& f : files) names += (names.empty() ? "" : ", ") + f.stem().string();
+  if (requested.empty()) {
+    if (files.size() == 1) return files[0].string();
+    return InvalidArgument(
+        "'model' is required: " +
+        (files.empty() ? "no models in '" + options_.models_dir + "' (put .gguf files there)"
+                       : "available: " + names));
+  }
+  for (const auto& f : files) {
+    if (f.stem().string() == requested || f.filename().string() == requested) return f.string();
+  }
+  return NotFound(
+      "no model '" + requested + "' in '" + options_.models_dir + "' (" +
+      (names.empty() ? std::string("the directory has no .gguf files") : "available: " + names) +
+      ")");
+}
+
+Result<std::shared_ptr<LoadedModel>> ModelPool::Acquire(const std::string& requested) {
+  MLE_ASSIGN_OR_RETURN(std::string path, PathOf(requested));
+  const std::string name = fs::path(path).stem().string();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& e : loaded_) {
+    if (e.model->name == name) {
+      e.last_used = std::chrono::steady_clock::now();
+      return e.model;
+    }
+  }
+  // Make room: unload the least recently used model nobody is using.
+  while (loaded_.size() >= options_.max_loaded) {
+    auto victim = loaded_.end();
+    for (auto it = loaded_.begin(); it != loaded_.end(); ++it) {
+      if (it->model.use_count() == 1 && it->model->scheduler->stats().active == 0 &&
+          it->model->scheduler->stats().queued == 0 &&
+          (victim == loaded_.end() || it->last_used < victim->last_used)) {
+        victim = it;
+      }
+    }
+    if (victim == loaded_.end()) {
+      return Unavailable("every loaded model is busy and at most " +
+                         std::to_string(options_.max_loaded) +
+                         " may be loaded (raise llm.max_loaded_models); retry shortly");
+    }
+    spdlog::info("unloading model {} to make room for {}", victim->model->name, name);
+    loaded_.erase(victim);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto lm = std::make_shared<LoadedModel>();
+  lm->name = name;
+  MLE_ASSIGN_OR_RETURN(lm->model, llm::Model::Load(path, llm::LoadOptions{}));
+  if (auto src = lm->model->chat_template()) {
+    auto t = text::ChatTemplate::Parse(*src);
+    if (t.ok()) {
+      lm->chat_template = std::move(*t);
+    } else {
+      spdlog::warn("model {}: its chat template does not parse ({}); chat requests will fail", name,
+                   t.status().message());
+    }
+  }
+  llm::SchedulerOptions so = options_.scheduler;
+  const int32_t n_train = lm->model->hparams().n_ctx_train;
+  if (n_train > 0 && (so.n_ctx == 0 || so.n_ctx > n_train)) so.n_ctx = n_train;
+  MLE_ASSIGN_OR_RETURN(lm->scheduler, llm::Scheduler::Create(*lm->model, so));
+  lm->loaded_at = std::chrono::steady_clock::now();
+  spdlog::info("loaded model {} ({} slots x {} tokens) in {:.0f} ms", name,
+               options_.scheduler.n_slots, lm->scheduler->n_ctx(),
+               std::chrono::duration<double, std::milli>(lm->loaded_at - t0).count());
+  loaded_.push_back({lm, lm->loaded_at});
+  return lm;
+}
+
+Status ModelPool::Unload(const std::string& name) {
+  std::shared_ptr<LoadedModel> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = std::find_if(loaded_.begin(), loaded_.end(),
+                           [&](const Entry& e) { return e.model->name == name; });
+    if (it == loaded_.end()) return NotFound("model '" + name + "' is not loaded");
+    gone = std::move(it->model);
+    loaded_.erase(it);
+  }
+  return Status::Ok();  // freed when the last request holding it finishes
+}
+
+std::vector<std::shared_ptr<LoadedModel>> ModelPool::Loaded() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<LoadedModel>> out;
+  for (const auto& e : loaded_) out.push_back(e.model);
+  return out;
+}
+
+}  // namespace mle::server

@@ -1,0 +1,805 @@
+// The LLM routes: the original API (POST /llm/generate, /llm/generate/stream, GET /llm/models,
+// POST /llm/models/{name}/load|unload) and the OpenAI-compatible one (GET /v1/models,
+// POST /v1/chat/completions, POST /v1/completions), streaming as OpenAI does. Every request
+// goes to the model's Scheduler (continuous batching); the prefix cache is keyed by API key.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <future>
+
+#include "llm/chat_session.h"
+#include "server/json_body.h"
+#include "server/routes.h"
+
+namespace mle::server {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::system_clock;
+// Generated text may hold invalid UTF-8 (byte tokens); JSON gets U+FFFD in its place.
+constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+}
+
+const char* FinishReason(llm::StopReason r) {
+  switch (r) {
+    case llm::StopReason::kMaxTokens:
+    case llm::StopReason::kContextFull:
+      return "length";
+    default:
+      return "stop";
+  }
+}
+
+// What a request asks of the generator, read from OpenAI-style or original-API fields.
+struct GenRequest {
+  std::string model;
+  llm::GenerateOptions gen;
+  int64_t n = 1;
+  bool stream = false;
+  bool include_usage = false;
+};
+
+Status ReadSampling(JsonBody& b, GenRequest* g, bool openai) {
+  auto& s = g->gen.sampling;
+  // OpenAI's defaults differ from llama.cpp's: temperature 1, no top-k/min-p cut.
+  if (openai) {
+    s.temperature = 1.0f;
+    s.top_k = 0;
+    s.min_p = 0.0f;
+    s.top_p = 1.0f;
+  }
+  double temperature = s.temperature, top_p = s.top_p, min_p = s.min_p;
+  double presence = s.presence_penalty, frequency = s.frequency_penalty;
+  double repeat = s.repeat_penalty;
+  int64_t top_k = s.top_k, seed = s.seed, max_tokens = g->gen.n_predict;
+  MLE_RETURN_IF_ERROR(b.Double("temperature", &temperature, 0, 2));
+  MLE_RETURN_IF_ERROR(b.Double("top_p", &top_p, 0, 1));
+  MLE_RETURN_IF_ERROR(b.Double("min_p", &min_p, 0, 1));
+  MLE_RETURN_IF_ERROR(b.Int("top_k", &top_k, 0, 1 << 20));
+  MLE_RETURN_IF_ERROR(b.Double("presence_penalty", &presence, -2, 2));
+  MLE_RETURN_IF_ERROR(b.Double("frequency_penalty", &frequency, -2, 2));
+  MLE_RETURN_IF_ERROR(b.Double("repeat_penalty", &repeat, 0, 10));
+  MLE_RETURN_IF_ERROR(b.Int("seed", &seed, -1, (int64_t{1} << 53) - 1));
+  MLE_RETURN_IF_ERROR(b.Int("max_tokens", &max_tokens, -1, 1 << 20));
+  if (!openai) MLE_RETURN_IF_ERROR(b.Int("n_predict", &max_tokens, -1, 1 << 20));
+  if (const json* stop = b.Raw("stop")) {
+    if (stop->is_string()) {
+      g->gen.stop = {stop->get<std::string>()};
+    } else if (stop->is_array() && stop->size() <= 16) {
+      for (const auto& e : *stop) {
+        if (!e.is_string()) return InvalidArgument("'stop' must be a string or strings");
+        g->gen.stop.push_back(e.get<std::string>());
+      }
+    } else if (!stop->is_null()) {
+      return InvalidArgument("'stop' must be a string or an array of at most 16 strings");
+    }
+  }
+  s.temperature = static_cast<float>(temperature);
+  s.top_p = static_cast<float>(top_p);
+  s.min_p = static_cast<float>(min_p);
+  s.top_k = static_cast<int32_t>(top_k);
+  s.presence_penalty = static_cast<float>(presence);
+  s.frequency_penalty = static_cast<float>(frequency);
+  s.repeat_penalty = static_cast<float>(repeat);
+  s.seed = seed;
+  g->gen.n_predict = static_cast<int32_t>(max_tokens);
+  return llm::ValidateSamplingParams(s);
+}
+
+Status ReadOpenAiCommon(JsonBody& b, GenRequest* g) {
+  MLE_RETURN_IF_ERROR(b.String("model", &g->model, false, 256));
+  g->gen.n_predict = -1;
+  MLE_RETURN_IF_ERROR(ReadSampling(b, g, /*openai=*/true));
+  MLE_RETURN_IF_ERROR(b.Int("n", &g->n, 1, 8));
+  MLE_RETURN_IF_ERROR(b.Bool("stream", &g->stream));
+  if (const json* so = b.Raw("stream_options"); so && !so->is_null()) {
+    if (!so->is_object()) return InvalidArgument("'stream_options' must be an object");
+    for (const auto& [k, v] : so->items()) {
+      if (k != "include_usage" || !v.is_boolean()) {
+        return InvalidArgument("'stream_options' accepts only include_usage (a boolean)");
+      }
+      g->include_usage = v.get<bool>();
+    }
+  }
+  if (g->stream && g->n > 1) {
+    return InvalidArgument("'n' above 1 cannot be streamed; drop 'stream' or use n = 1");
+  }
+  // Accepted for compatibility and ignored: they do not change the output.
+  for (const char* f : {"user", "logit_bias"}) (void)b.Raw(f);
+  if (const json* lp = b.Raw("logprobs");
+      lp && !lp->is_null() && lp != nullptr && !(lp->is_boolean() && !lp->get<bool>())) {
+    return InvalidArgument("'logprobs' is not supported by this server yet; leave it out");
+  }
+  (void)b.Raw("top_logprobs");
+  return Status::Ok();
+}
+
+json Usage(const llm::GenerateStats& st) {
+  return {{"prompt_tokens", st.n_prompt_tokens},
+          {"completion_tokens", st.n_generated},
+          {"total_tokens", st.n_prompt_tokens + st.n_generated},
+          {"prompt_tokens_details", {{"cached_tokens", st.n_prompt_reused}}}};
+}
+
+json Timings(const llm::GenerateStats& st, const llm::RequestTimings& t) {
+  const int32_t prefilled = st.n_prompt_tokens - st.n_prompt_reused;
+  return {{"queue_ms", t.queue_ms},
+          {"ttft_ms", t.ttft_ms},
+          {"prompt_n", prefilled},
+          {"prompt_ms", t.prompt_ms},
+          {"prompt_per_second", t.prompt_ms > 0 ? prefilled * 1000.0 / t.prompt_ms : 0.0},
+          {"predicted_n", st.n_generated},
+          {"predicted_ms", t.gen_ms},
+          {"predicted_per_second",
+           t.gen_ms > 0 && st.n_generated > 1 ? (st.n_generated - 1) * 1000.0 / t.gen_ms : 0.0}};
+}
+
+struct Done {
+  Status status;
+  llm::GenerateStats stats;
+  llm::RequestTimings timings;
+};
+
+class LlmRoutes {
+ public:
+  LlmRoutes(Server& server, ModelPool& pool) : server_(server), pool_(pool) {
+    auto& m = server_.metrics();
+    ttft_ = m.Histogram("mle_llm_time_to_first_token_seconds", "time to first token", {"model"},
+                        LatencyBuckets());
+    itl_ =
+        m.Histogram("mle_llm_inter_token_latency_seconds",
+                    "mean time between generated tokens, per request", {"model"}, LatencyBuckets());
+    prompt_tokens_ = m.Counter("mle_llm_prompt_tokens_total", "prompt tokens", {"model"});
+    cached_tokens_ = m.Counter("mle_llm_prompt_tokens_cached_total",
+                               "prompt tokens served from the prefix "
+                               "cache",
+                               {"model"});
+    gen_tokens_ = m.Counter("mle_llm_generated_tokens_total", "generated tokens", {"model"});
+    requests_ = m.Counter("mle_llm_requests_total", "generation requests by outcome",
+                          {"model", "finish_reason"});
+    auto sum = [this](auto field) {
+      return [this, field] {
+        double v = 0;
+        for (const auto& lm : pool_.Loaded()) v += field(lm->scheduler->stats());
+        return v;
+      };
+    };
+    using S = llm::Scheduler::Stats;
+    m.GaugeCallback("mle_llm_requests_queued", "requests waiting for a slot",
+                    sum([](const S& s) { return static_cast<double>(s.queued); }));
+    m.GaugeCallback("mle_llm_slots_active", "slots generating",
+                    sum([](const S& s) { return static_cast<double>(s.active); }));
+    m.GaugeCallback("mle_llm_kv_cache_tokens", "positions held in KV caches",
+                    sum([](const S& s) { return static_cast<double>(s.kv_tokens); }));
+    m.GaugeCallback("mle_llm_kv_cache_capacity_tokens", "positions the KV caches can hold",
+                    sum([](const S& s) { return static_cast<double>(s.kv_capacity); }));
+    m.GaugeCallback("mle_llm_prefix_cache_hits", "admitted requests that reused a cached prefix",
+                    sum([](const S& s) { return static_cast<double>(s.prefix_hits); }));
+    m.GaugeCallback("mle_llm_prefix_cache_lookups", "admitted requests",
+                    sum([](const S& s) { return static_cast<double>(s.prefix_lookups); }));
+    m.GaugeCallback("mle_llm_models_loaded", "models loaded",
+                    [this] { return static_cast<double>(pool_.Loaded().size()); });
+  }
+
+  void Register(const std::shared_ptr<LlmRoutes>& self);
+
+ private:
+  Response Models(Request&, bool openai);
+  Response Load(Request& req);
+  Response Unload(Request& req);
+  Response Chat(Request& req);
+  Response Completions(Request& req);
+  Response Generate(Request& req, bool stream);
+
+  // Runs one prompt to the end (blocking the worker thread).
+  Result<Done> RunBlocking(std::shared_ptr<LoadedModel> lm, const Request& req,
+                           std::vector<llm::TokenId> prompt, const llm::GenerateOptions& gen);
+  // Submits one prompt whose pieces and end go to `on_piece` / `on_done` (scheduler thread).
+  Status Submit(std::shared_ptr<LoadedModel> lm, const Request& req,
+                std::vector<llm::TokenId> prompt, const llm::GenerateOptions& gen,
+                std::function<bool(std::string_view)> on_piece,
+                std::function<void(const Done&)> on_done);
+  void Record(const std::string& model, const Done& d);
+
+  Server& server_;
+  ModelPool& pool_;
+  MetricFamily *ttft_, *itl_, *prompt_tokens_, *cached_tokens_, *gen_tokens_, *requests_;
+};
+
+void LlmRoutes::Record(const std::string& model, const Done& d) {
+  if (!d.status.ok()) return;
+  ttft_->Observe({model}, d.timings.ttft_ms / 1e3);
+  if (d.stats.n_generated > 1) {
+    itl_->Observe({model}, d.timings.gen_ms / 1e3 / (d.stats.n_generated - 1));
+  }
+  prompt_tokens_->Add({model}, d.stats.n_prompt_tokens);
+  cached_tokens_->Add({model}, d.stats.n_prompt_reused);
+  gen_tokens_->Add({model}, d.stats.n_generated);
+  requests_->Add({model, FinishReason(d.stats.stop_reason)}, 1);
+}
+
+Status LlmRoutes::Submit(std::shared_ptr<LoadedModel> lm, const Request& req,
+                         std::vector<llm::TokenId> prompt, const llm::GenerateOptions& gen,
+                         std::function<bool(std::string_view)> on_piece,
+                         std::function<void(const Done&)> on_done) {
+  auto r = std::make_shared<llm::SeqRequest>();
+  r->prompt = std::move(prompt);
+  r->gen = gen;
+  r->cache_key = req.key_id;
+  r->cancel = req.cancelled;
+  r->queue_timeout = std::chrono::milliseconds(120000);
+  r->on_piece = std::move(on_piece);
+  const std::string name = lm->name;
+  // The callback holds the model so it cannot be unloaded under the request.
+  r->on_done = [this, lm, name, on_done = std::move(on_done)](const Status& st,
+                                                              const llm::GenerateStats& stats,
+                                                              const llm::RequestTimings& t) {
+    Done d{st, stats, t};
+    Record(name, d);
+    on_done(d);
+  };
+  return lm->scheduler->Submit(std::move(r));
+}
+
+Result<Done> LlmRoutes::RunBlocking(std::shared_ptr<LoadedModel> lm, const Request& req,
+                                    std::vector<llm::TokenId> prompt,
+                                    const llm::GenerateOptions& gen) {
+  auto promise = std::make_shared<std::promise<Done>>();
+  auto future = promise->get_future();
+  MLE_RETURN_IF_ERROR(Submit(std::move(lm), req, std::move(prompt), gen, nullptr,
+                             [promise](const Done& d) { promise->set_value(d); }));
+  Done d = future.get();
+  if (!d.status.ok()) return d.status;
+  return d;
+}
+
+// ---- models ----------------------------------------------------------------------------------
+
+Response LlmRoutes::Models(Request&, bool openai) {
+  json data = json::array();
+  for (const auto& m : pool_.List()) {
+    json j;
+    if (openai) {
+      j = {{"id", m.name}, {"object", "model"}, {"created", 0}, {"owned_by", "ml-engine"}};
+    } else {
+      j = {{"name", m.name}};
+    }
+    j["path"] = m.path;
+    j["size_bytes"] = m.size_bytes;
+    j["architecture"] = m.arch;
+    j["n_ctx_train"] = m.n_ctx_train;
+    j["loaded"] = m.loaded;
+    if (!m.error.empty()) j["error"] = m.error;
+    data.push_back(j);
+  }
+  if (openai)
+    return Response::Json(200,
+                          json{{"object", "list"}, {"data", data}}.dump(-1, ' ', false, kReplace));
+  return Response::Json(200, json{{"models", data}}.dump(-1, ' ', false, kReplace));
+}
+
+Response LlmRoutes::Load(Request& req) {
+  auto lm = pool_.Acquire(req.path_params["name"]);
+  if (!lm.ok()) return StatusResponse(lm.status());
+  return Response::Json(
+      200, json{{"model", (*lm)->name}, {"loaded", true}}.dump(-1, ' ', false, kReplace));
+}
+
+Response LlmRoutes::Unload(Request& req) {
+  Status s = pool_.Unload(req.path_params["name"]);
+  if (!s.ok()) return StatusResponse(s);
+  return Response::Json(200, json{{"model", req.path_params["name"]}, {"loaded", false}}.dump(
+                                 -1, ' ', false, kReplace));
+}
+
+// ---- OpenAI ---------------------------------------------------------------------------------
+
+Result<nlohmann::ordered_json> ReadMessages(const json* messages) {
+  if (!messages || !messages->is_array() || messages->empty()) {
+    return InvalidArgument("'messages' must be a non-empty array of {\"role\", \"content\"}");
+  }
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < messages->size(); ++i) {
+    const json& m = (*messages)[i];
+    const std::string at = "'messages[" + std::to_string(i) + "]'";
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
+      return InvalidArgument(at + " must be an object with a string 'role'");
+    }
+    const std::string role = m["role"];
+    if (role != "system" && role != "user" && role != "assistant" && role != "tool" &&
+        role != "developer") {
+      return InvalidArgument(at + ": unknown role '" + role +
+                             "' (system, developer, user, assistant, tool)");
+    }
+    std::string content;
+    if (m.contains("content") && m["content"].is_string()) {
+      content = m["content"];
+    } else if (m.contains("content") && m["content"].is_array()) {
+      for (const auto& part : m["content"]) {  // [{"type":"text","text":...}]
+        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
+            !part["text"].is_string()) {
+          return InvalidArgument(at + ": only text content parts are supported");
+        }
+        content += part["text"].get<std::string>();
+      }
+    } else if (!(m.contains("content") && m["content"].is_null() && role == "assistant")) {
+      return InvalidArgument(at + " needs a string 'content'");
+    }
+    out.push_back({{"role", role}, {"content", content}});
+  }
+  return out;
+}
+
+std::string CompletionId(const std::string& prefix, const Request& req) {
+  return prefix + req.request_id;
+}
+
+Response LlmRoutes::Chat(Request& req) {
+  auto body = JsonBody::Parse(req.body);
+  if (!body.ok()) return StatusResponse(body.status());
+  GenRequest g;
+  Status s = ReadOpenAiCommon(*body, &g);
+  auto messages = ReadMessages(body->Raw("messages"));
+  if (s.ok() && !messages.ok()) s = messages.status();
+  for (const char* f : {"tools", "tool_choice", "response_format", "parallel_tool_calls"}) {
+    if (s.ok() && body->Raw(f) && !body->Raw(f)->is_null()) {
+      s = InvalidArgument(std::string("'") + f + "' is not supported by this server yet");
+    }
+  }
+  if (s.ok()) s = body->Finish();
+  if (!s.ok()) return StatusResponse(s);
+  auto lm = pool_.Acquire(g.model);
+  if (!lm.ok()) return StatusResponse(lm.status());
+  if (!(*lm)->chat_template) {
+    return StatusResponse(FailedPrecondition("model '" + (*lm)->name +
+                                             "' has no usable chat template; use /v1/completions"));
+  }
+  const text::Tokenizer& tok = (*lm)->model->tokenizer();
+  text::RenderOptions ro;
+  ro.add_generation_prompt = true;
+  if (tok.bos() >= 0) ro.bos_token = std::string(tok.TokenToPiece(tok.bos(), true));
+  if (tok.eos() >= 0) ro.eos_token = std::string(tok.TokenToPiece(tok.eos(), true));
+  auto text = (*lm)->chat_template->Render(*messages, ro);
+  if (!text.ok()) return StatusResponse(text.status().WithContext("chat template"));
+  std::vector<llm::TokenId> prompt = llm::TokenizeChatPrompt(tok, *text);
+  const std::string id = CompletionId("chatcmpl-", req);
+  const int64_t created = UnixNow();
+  const std::string model = (*lm)->name;
+
+  if (g.stream) {
+    auto stream = std::make_shared<ChunkStream>();
+    auto chunk = [id, created, model](json delta, json finish) {
+      return json{{"id", id},
+                  {"object", "chat.completion.chunk"},
+                  {"created", created},
+                  {"model", model},
+                  {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}};
+    };
+    stream->Write(SseEvent(
+        chunk({{"role", "assistant"}, {"content", ""}}, nullptr).dump(-1, ' ', false, kReplace)));
+    const bool usage = g.include_usage;
+    Status st = Submit(
+        *lm, req, std::move(prompt), g.gen,
+        [stream, chunk](std::string_view piece) {
+          return stream->Write(
+              SseEvent(chunk({{"content", piece}}, nullptr).dump(-1, ' ', false, kReplace)));
+        },
+        [stream, chunk, usage, id, created, model](const Done& d) {
+          if (!d.status.ok()) {
+            const Response err = StatusResponse(d.status);
+            stream->Write(SseEvent(err.body, "error"));
+          } else {
+            json last = chunk(json::object(), FinishReason(d.stats.stop_reason));
+            last["timings"] = Timings(d.stats, d.timings);
+            stream->Write(SseEvent(last.dump(-1, ' ', false, kReplace)));
+            if (usage) {
+              stream->Write(SseEvent(json{
+                  {"id", id},
+                  {"object", "chat.completion.chunk"},
+                  {"created", created},
+                  {"model", model},
+                  {"choices", json::array()},
+                  {"usage",
+                   Usage(d.stats)}}.dump(-1, ' ', false, kReplace)));
+            }
+          }
+          stream->Write(SseEvent("[DONE]"));
+          stream->Close();
+        });
+    if (!st.ok()) return StatusResponse(st);
+    return Response::EventStream(stream);
+  }
+
+  json choices = json::array();
+  llm::GenerateStats total;
+  for (int64_t i = 0; i < g.n; ++i) {
+    llm::GenerateOptions gen = g.gen;
+    if (gen.sampling.seed >= 0) gen.sampling.seed += i;  // n different answers, reproducibly
+    auto d = RunBlocking(*lm, req, prompt, gen);
+    if (!d.ok()) return StatusResponse(d.status());
+    choices.push_back({{"index", i},
+                       {"message", {{"role", "assistant"}, {"content", d->stats.text}}},
+                       {"logprobs", nullptr},
+                       {"finish_reason", FinishReason(d->stats.stop_reason)}});
+    if (i == 0) {
+      total = d->stats;
+    } else {
+      total.n_generated += d->stats.n_generated;
+    }
+  }
+  return Response::Json(200, json{{"id", id},
+                                  {"object", "chat.completion"},
+                                  {"created", created},
+                                  {"model", model},
+                                  {"choices", choices},
+                                  {"usage", Usage(total)}}
+                                 .dump(-1, ' ', false, kReplace));
+}
+
+Response LlmRoutes::Completions(Request& req) {
+  auto body = JsonBody::Parse(req.body);
+  if (!body.ok()) return StatusResponse(body.status());
+  GenRequest g;
+  g.gen.n_predict = 16;  // OpenAI's default for completions
+  Status s = ReadOpenAiCommon(*body, &g);
+  std::vector<std::string> prompts;
+  const json* p = body->Raw("prompt");
+  if (s.ok()) {
+    if (p && p->is_string()) {
+      prompts.push_back(p->get<std::string>());
+    } else if (p && p->is_array() && !p->empty() && p->size() <= 32) {
+      for (const auto& e : *p) {
+        if (!e.is_string()) {
+          s = InvalidArgument("'prompt' must be a string or an array of strings");
+          break;
+        }
+        prompts.push_back(e.get<std::string>());
+      }
+    } else {
+      s = InvalidArgument("'prompt' must be a string or an array of 1 to 32 strings");
+    }
+  }
+  if (s.ok() && g.stream && prompts.size() > 1) {
+    s = InvalidArgument("an array 'prompt' cannot be streamed; drop 'stream'");
+  }
+  (void)body->Raw("echo");
+  (void)body->Raw("suffix");
+  if (s.ok()) s = body->Finish();
+  if (!s.ok()) return StatusResponse(s);
+  if (!body->Has("max_tokens")) g.gen.n_predict = 16;
+  auto lm = pool_.Acquire(g.model);
+  if (!lm.ok()) return StatusResponse(lm.status());
+  const text::Tokenizer& tok = (*lm)->model->tokenizer();
+  const std::string id = CompletionId("cmpl-", req);
+  const int64_t created = UnixNow();
+  const std::string model = (*lm)->name;
+  if (g.stream) {
+    auto stream = std::make_shared<ChunkStream>();
+    auto chunk = [id, created, model](std::string_view text, json finish) {
+      return json{
+          {"id", id},
+          {"object", "text_completion"},
+          {"created", created},
+          {"model", model},
+          {"choices",
+           {{{"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", finish}}}}};
+    };
+    const bool usage = g.include_usage;
+    Status st = Submit(
+        *lm, req, tok.Tokenize(prompts[0], true, false), g.gen,
+        [stream, chunk](std::string_view piece) {
+          return stream->Write(SseEvent(chunk(piece, nullptr).dump(-1, ' ', false, kReplace)));
+        },
+        [stream, chunk, usage, id, created, model](const Done& d) {
+          if (!d.status.ok()) {
+            stream->Write(SseEvent(StatusResponse(d.status).body, "error"));
+          } else {
+            stream->Write(SseEvent(
+                chunk("", FinishReason(d.stats.stop_reason)).dump(-1, ' ', false, kReplace)));
+            if (usage) {
+              stream->Write(SseEvent(json{
+                  {"id", id},
+                  {"object", "text_completion"},
+                  {"created", created},
+                  {"model", model},
+                  {"choices", json::array()},
+                  {"usage",
+                   Usage(d.stats)}}.dump(-1, ' ', false, kReplace)));
+            }
+          }
+          stream->Write(SseEvent("[DONE]"));
+          stream->Close();
+        });
+    if (!st.ok()) return StatusResponse(st);
+    return Response::EventStream(stream);
+  }
+  // Every prompt (and every one of n answers) goes to the scheduler at once, so they are
+  // generated in the same batches.
+  struct Pending {
+    std::promise<Done> promise;
+  };
+  std::vector<std::shared_ptr<Pending>> pending;
+  for (const auto& text : prompts) {
+    for (int64_t i = 0; i < g.n; ++i) {
+      auto pd = std::make_shared<Pending>();
+      llm::GenerateOptions gen = g.gen;
+      if (gen.sampling.seed >= 0) gen.sampling.seed += i;
+      Status st = Submit(*lm, req, tok.Tokenize(text, true, false), gen, nullptr,
+                         [pd](const Done& d) { pd->promise.set_value(d); });
+      if (!st.ok()) {
+        req.cancelled->store(true);  // the ones already queued stop
+        for (auto& q : pending) q->promise.get_future().wait();
+        return StatusResponse(st);
+      }
+      pending.push_back(pd);
+    }
+  }
+  json choices = json::array();
+  llm::GenerateStats total;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    Done d = pending[i]->promise.get_future().get();
+    if (!d.status.ok()) return StatusResponse(d.status);
+    choices.push_back({{"index", i},
+                       {"text", d.stats.text},
+                       {"logprobs", nullptr},
+                       {"finish_reason", FinishReason(d.stats.stop_reason)}});
+    total.n_prompt_tokens += d.stats.n_prompt_tokens;
+    total.n_prompt_reused += d.stats.n_prompt_reused;
+    total.n_generated += d.stats.n_generated;
+  }
+  return Response::Json(200, json{{"id", id},
+                                  {"object", "text_completion"},
+                                  {"created", created},
+                                  {"model", model},
+                                  {"choices", choices},
+                                  {"usage", Usage(total)}}
+                                 .dump(-1, ' ', false, kReplace));
+}
+
+// ---- the original API --------------------------------------------------------------------------
+
+// llama.cpp-style flags in `extra_args`, mapped onto known fields only.
+Status ApplyExtraArgs(const json* args, GenRequest* g) {
+  if (!args || args->is_null()) return Status::Ok();
+  std::vector<std::string> v;
+  if (args->is_string()) {
+    std::string cur;
+    for (char c : args->get<std::string>()) {
+      if (c == ' ') {
+        if (!cur.empty()) v.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    if (!cur.empty()) v.push_back(cur);
+  } else if (args->is_array()) {
+    for (const auto& e : *args) {
+      if (!e.is_string()) return InvalidArgument("'extra_args' must be strings");
+      v.push_back(e.get<std::string>());
+    }
+  } else {
+    return InvalidArgument("'extra_args' must be a string or an array of strings");
+  }
+  auto& s = g->gen.sampling;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string& flag = v[i];
+    if (i + 1 >= v.size()) {
+      return InvalidArgument("'extra_args': " + flag + " needs a value");
+    }
+    const std::string& val = v[++i];
+    char* end = nullptr;
+    const double x = std::strtod(val.c_str(), &end);
+    const bool numeric = end && *end == '\0' && !val.empty();
+    auto need_number = [&]() -> Status {
+      return numeric
+                 ? Status::Ok()
+                 : InvalidArgument("'extra_args': " + flag + " needs a number, got '" + val + "'");
+    };
+    if (flag == "-m" || flag == "--model") {
+      if (!g->model.empty() && g->model != val) {
+        return InvalidArgument("'extra_args': -m " + val + " disagrees with 'model'");
+      }
+      g->model = val;  // resolved against the registry: never a path
+    } else if (flag == "-n" || flag == "--n-predict") {
+      MLE_RETURN_IF_ERROR(need_number());
+      g->gen.n_predict = static_cast<int32_t>(x);
+    } else if (flag == "--temp") {
+      MLE_RETURN_IF_ERROR(need_number());
+      s.temperature = static_cast<float>(x);
+    } else if (flag == "--top-k") {
+      MLE_RETURN_IF_ERROR(need_number());
+      s.top_k = static_cast<int32_t>(x);
+    } else if (flag == "--top-p") {
+      MLE_RETURN_IF_ERROR(need_number());
+      s.top_p = static_cast<float>(x);
+    } else if (flag == "--min-p") {
+      MLE_RETURN_IF_ERROR(need_number());
+      s.min_p = static_cast<float>(x);
+    } else if (flag == "--repeat-penalty") {
+      MLE_RETURN_IF_ERROR(need_number());
+      s.repeat_penalty = static_cast<float>(x);
+    } else if (flag == "--seed" || flag == "-s") {
+      MLE_RETURN_IF_ERROR(need_number());
+      s.seed = static_cast<int64_t>(x);
+    } else if (flag == "-t" || flag == "--threads" || flag == "-c" || flag == "--ctx-size") {
+      MLE_RETURN_IF_ERROR(need_number());  // fixed by the loaded model's configuration
+    } else {
+      return InvalidArgument("'extra_args': unknown option '" + flag +
+                             "' (known: -m -n -t -c --temp --top-k --top-p --min-p "
+                             "--repeat-penalty --seed)");
+    }
+  }
+  return llm::ValidateSamplingParams(s);
+}
+
+Response LlmRoutes::Generate(Request& req, bool stream) {
+  auto body = JsonBody::Parse(req.body);
+  if (!body.ok()) return StatusResponse(body.status());
+  GenRequest g;
+  g.gen.n_predict = 128;
+  std::string backend = "local", prompt_text;
+  int64_t n_threads = 0, n_ctx = 0;
+  Status s = body->Choice("backend", &backend, {"local", "llama"});
+  if (s.ok()) s = body->String("model", &g.model, false, 256);
+  if (s.ok()) s = body->String("prompt", &prompt_text, true, 1 << 20);
+  if (s.ok()) s = ReadSampling(*body, &g, /*openai=*/false);
+  if (s.ok()) s = body->Int("n_threads", &n_threads, 0, 1024);
+  if (s.ok()) s = body->Int("n_ctx", &n_ctx, 0, 1 << 20);
+  if (s.ok()) s = ApplyExtraArgs(body->Raw("extra_args"), &g);
+  if (s.ok() && body->Has("preset")) {
+    s = InvalidArgument("'preset': presets are not configured on this server");
+  }
+  if (s.ok()) s = body->Finish();
+  if (!s.ok()) return StatusResponse(s);
+  auto lm = pool_.Acquire(g.model);
+  if (!lm.ok()) return StatusResponse(lm.status());
+  if (n_ctx > (*lm)->scheduler->n_ctx()) {
+    return StatusResponse(InvalidArgument(
+        "'n_ctx' " + std::to_string(n_ctx) + " is larger than the loaded context of " +
+        std::to_string((*lm)->scheduler->n_ctx()) + " tokens (raise llm.n_ctx in the config)"));
+  }
+  auto tokens = (*lm)->model->tokenizer().Tokenize(prompt_text, true, false);
+  const auto& sp = g.gen.sampling;
+  json params = {{"model", (*lm)->name},
+                 {"backend", "local"},
+                 {"n_predict", g.gen.n_predict},
+                 {"n_ctx", (*lm)->scheduler->n_ctx()},
+                 {"n_threads", pool_.options().scheduler.n_threads},
+                 {"temperature", sp.temperature},
+                 {"top_k", sp.top_k},
+                 {"top_p", sp.top_p},
+                 {"min_p", sp.min_p},
+                 {"repeat_penalty", sp.repeat_penalty},
+                 {"seed", sp.seed}};
+  if (stream) {
+    auto out = std::make_shared<ChunkStream>();
+    Status st = Submit(
+        *lm, req, std::move(tokens), g.gen,
+        [out](std::string_view piece) {
+          return out->Write(SseEvent(json{{"content", piece}}.dump(-1, ' ', false, kReplace)));
+        },
+        [out, params](const Done& d) {
+          if (!d.status.ok()) {
+            out->Write(SseEvent(StatusResponse(d.status).body, "error"));
+          } else {
+            out->Write(SseEvent(json{{"done", true},
+                                     {"stop_reason", llm::StopReasonName(d.stats.stop_reason)},
+                                     {"params", params},
+                                     {"usage", Usage(d.stats)},
+                                     {"timings", Timings(d.stats, d.timings)}}
+                                    .dump(-1, ' ', false, kReplace)));
+          }
+          out->Close();
+        });
+    if (!st.ok()) return StatusResponse(st);
+    return Response::EventStream(out);
+  }
+  auto d = RunBlocking(*lm, req, std::move(tokens), g.gen);
+  if (!d.ok()) return StatusResponse(d.status());
+  return Response::Json(200, json{{"engine", "ml-engine"},
+                                  {"output", d->stats.text},
+                                  {"params", params},
+                                  {"prompt", prompt_text},
+                                  {"stop_reason", llm::StopReasonName(d->stats.stop_reason)},
+                                  {"usage", Usage(d->stats)},
+                                  {"timings", Timings(d->stats, d->timings)}}
+                                 .dump(-1, ' ', false, kReplace));
+}
+
+void LlmRoutes::Register(const std::shared_ptr<LlmRoutes>& self) {
+  Router& r = server_.router();
+  auto opts = [] { return RouteOptions().Feature("llm").Offload(); };
+  const std::string sampling = R"(
+      "model": {"type": "string"}, "max_tokens": {"type": "integer", "minimum": -1},
+      "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+      "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+      "top_k": {"type": "integer", "minimum": 0}, "min_p": {"type": "number", "minimum": 0,
+      "maximum": 1}, "seed": {"type": "integer", "minimum": -1},
+      "presence_penalty": {"type": "number", "minimum": -2, "maximum": 2},
+      "frequency_penalty": {"type": "number", "minimum": -2, "maximum": 2},
+      "stop": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"},
+               "maxItems": 16}]})";
+  const std::string openai_extra = R"(,
+      "n": {"type": "integer", "minimum": 1, "maximum": 8}, "stream": {"type": "boolean"},
+      "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}},
+                         "additionalProperties": false})";
+  const std::string usage = R"("usage": {"type": "object", "required": ["prompt_tokens",
+      "completion_tokens", "total_tokens"]})";
+  r.Add(
+      "GET", "/llm/models", [self](Request& q) { return self->Models(q, false); },
+      opts()
+          .Summary("GGUF models in the models directory")
+          .Returns(
+              R"({"type": "object", "required": ["models"], "properties": {"models": {"type": "array"}}})"));
+  r.Add(
+      "GET", "/v1/models", [self](Request& q) { return self->Models(q, true); },
+      opts()
+          .Summary("models (OpenAI list)")
+          .Returns(
+              R"({"type": "object", "required": ["object", "data"], "properties": {"data": {"type": "array"}}})"));
+  r.Add(
+      "POST", "/llm/models/{name}/load", [self](Request& q) { return self->Load(q); },
+      opts().Summary("load a model now").Returns(R"({"type": "object"})"));
+  r.Add(
+      "POST", "/llm/models/{name}/unload", [self](Request& q) { return self->Unload(q); },
+      opts().Summary("unload a model").Returns(R"({"type": "object"})"));
+  r.Add(
+      "POST", "/v1/chat/completions", [self](Request& q) { return self->Chat(q); },
+      opts()
+          .Summary("OpenAI chat completion (stream: SSE chunks, then [DONE])")
+          .Request(R"({"type": "object", "required": ["messages"], "properties": {
+                "messages": {"type": "array", "minItems": 1, "items": {"type": "object",
+                  "required": ["role", "content"], "properties": {
+                    "role": {"enum": ["system", "user", "assistant"]},
+                    "content": {"type": "string"}}}},)" +
+                   sampling + openai_extra + "}}")
+          .Returns(R"({"type": "object", "required": ["id", "object", "choices", "usage"],
+                "properties": {"object": {"const": "chat.completion"},
+                "choices": {"type": "array"}, )" +
+                   usage + "}}")
+          .AlsoReturns(200, "sse"));
+  r.Add(
+      "POST", "/v1/completions", [self](Request& q) { return self->Completions(q); },
+      opts()
+          .Summary("OpenAI text completion; 'prompt' may be an array (batch)")
+          .Request(R"({"type": "object", "required": ["prompt"], "properties": {
+                "prompt": {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1,
+                  "maxItems": 32, "items": {"type": "string"}}]},)" +
+                   sampling + openai_extra + "}}")
+          .Returns(R"({"type": "object", "required": ["id", "object", "choices", "usage"],
+                "properties": {"object": {"const": "text_completion"},
+                "choices": {"type": "array"}, )" +
+                   usage + "}}"));
+  const std::string gen_request = R"({"type": "object", "required": ["prompt"], "properties": {
+      "backend": {"enum": ["local", "llama"]}, "prompt": {"type": "string"},
+      "n_threads": {"type": "integer", "minimum": 0}, "n_ctx": {"type": "integer", "minimum": 0},
+      "n_predict": {"type": "integer", "minimum": -1}, "repeat_penalty": {"type": "number"},
+      "extra_args": {"anyOf": [{"type": "string"}, {"type": "array",
+                                "items": {"type": "string"}}]}, )" +
+                                  sampling + "}}";
+  r.Add(
+      "POST", "/llm/generate", [self](Request& q) { return self->Generate(q, false); },
+      opts()
+          .Summary("generate text (the original API)")
+          .Request(gen_request)
+          .Returns(R"({"type": "object", "required": ["engine", "output", "params", "prompt"]})"));
+  r.Add(
+      "POST", "/llm/generate/stream", [self](Request& q) { return self->Generate(q, true); },
+      opts()
+          .Summary("generate text as server-sent events, then a final event with timings")
+          .Request(gen_request)
+          .Returns("sse"));
+}
+
+}  // namespace
+
+void AddLlmRoutes(Server& server, ModelPool& pool) {
+  auto routes = std::make_shared<LlmRoutes>(server, pool);
+  routes->Register(routes);
+}
+
+}  // namespace mle::server

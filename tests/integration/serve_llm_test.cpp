@@ -1,0 +1,297 @@
+// The LLM routes of `ml-engine serve` over real HTTP with the shared tiny models: model
+// listing and load/unload, OpenAI chat and text completions (plain and streamed, framing,
+// [DONE], usage with cached tokens), the original /llm/generate API with extra_args, greedy
+// answers that do not change when requests run concurrently, seeds that reproduce, stop
+// strings, context overflow and the 4xx of bad requests.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/http_test_client.h"
+#include "common/serve_process.h"
+#include "common/subprocess.h"
+
+namespace mle {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::HttpCall;
+using testing::HttpResult;
+using testing::ServeProcess;
+
+const std::string kLlama = "tiny-llama-spm-Q8_0";  // no chat template
+const std::string kQwen = "tiny-qwen2-bpe-Q8_0";   // ChatML template
+
+class ServeLlmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("serve-llm");
+    fs::create_directories(dir_ + "/models");
+    for (const auto& m : {kLlama, kQwen}) {
+      fs::create_symlink(std::string(MLE_SHARED_DIR) + "/testdata/models/" + m + ".gguf",
+                         dir_ + "/models/" + m + ".gguf");
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static HttpResult Post(const ServeProcess& s, const std::string& target, const json& body) {
+    return HttpCall(s.port(), "POST", target, {{"Content-Type", "application/json"}}, body.dump());
+  }
+  static json Chat(const std::string& content, int max_tokens) {
+    return {{"model", kQwen},
+            {"messages", {{{"role", "user"}, {"content", content}}}},
+            {"max_tokens", max_tokens},
+            {"temperature", 0}};
+  }
+  // The data: payloads of an SSE body, in order.
+  static std::vector<std::string> Events(const std::string& body) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while ((pos = body.find("data: ", pos)) != std::string::npos) {
+      const size_t end = body.find("\n\n", pos);
+      out.push_back(body.substr(pos + 6, end - pos - 6));
+      pos = end;
+    }
+    return out;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ServeLlmTest, ModelsAreListedLoadedAndUnloaded) {
+  ServeProcess s(dir_, {"--parallel", "2"});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  HttpResult r = HttpCall(s.port(), "GET", "/v1/models");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  ASSERT_EQ(j["data"].size(), 2u);
+  EXPECT_EQ(j["data"][0]["id"], kLlama);
+  EXPECT_EQ(j["data"][0]["architecture"], "llama");
+  EXPECT_FALSE(j["data"][0]["loaded"].get<bool>());
+  EXPECT_EQ(Post(s, "/llm/models/" + kLlama + "/load", json::object()).status, 200);
+  j = json::parse(HttpCall(s.port(), "GET", "/llm/models").body);
+  EXPECT_TRUE(j["models"][0]["loaded"].get<bool>());
+  EXPECT_EQ(Post(s, "/llm/models/" + kLlama + "/unload", json::object()).status, 200);
+  EXPECT_EQ(Post(s, "/llm/models/" + kLlama + "/unload", json::object()).status, 404);
+  EXPECT_EQ(Post(s, "/llm/models/nope/load", json::object()).status, 404);
+  r = Post(s, "/v1/completions", {{"model", "../etc/passwd"}, {"prompt", "x"}});
+  EXPECT_EQ(r.status, 404) << "models are names in the registry, never paths: " << r.body;
+  EXPECT_NE(r.body.find(kLlama), std::string::npos) << "the error lists the models";
+}
+
+TEST_F(ServeLlmTest, ChatCompletionPlainAndStreamedAgree) {
+  ServeProcess s(dir_, {});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  HttpResult r = Post(s, "/v1/chat/completions", Chat("Hello there", 12));
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["object"], "chat.completion");
+  EXPECT_EQ(j["choices"][0]["message"]["role"], "assistant");
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(j["usage"]["completion_tokens"], 12);
+  EXPECT_GT(j["usage"]["prompt_tokens"].get<int>(), 5);
+  const std::string text = j["choices"][0]["message"]["content"];
+
+  json body = Chat("Hello there", 12);
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  r = Post(s, "/v1/chat/completions", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "text/event-stream");
+  auto events = Events(r.body);
+  ASSERT_GE(events.size(), 4u) << r.body;
+  EXPECT_EQ(events.back(), "[DONE]");
+  std::string streamed;
+  std::string finish;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    json c = json::parse(events[i]);
+    EXPECT_EQ(c["object"], "chat.completion.chunk");
+    EXPECT_EQ(c["id"], json::parse(events[0])["id"]) << "one id per completion";
+    if (c["choices"].empty()) {  // the usage chunk
+      EXPECT_EQ(c["usage"]["completion_tokens"], 12);
+      EXPECT_EQ(c["usage"]["prompt_tokens_details"]["cached_tokens"],
+                j["usage"]["prompt_tokens"].get<int>() - 1)
+          << "the same prompt again reuses the cached prefix";
+      continue;
+    }
+    const json& delta = c["choices"][0]["delta"];
+    if (delta.contains("content")) streamed += delta["content"].get<std::string>();
+    if (!c["choices"][0]["finish_reason"].is_null()) finish = c["choices"][0]["finish_reason"];
+  }
+  EXPECT_EQ(streamed, text) << "greedy: the stream says what the plain answer said";
+  EXPECT_EQ(finish, "length");
+
+  // No chat template: a clear 4xx, not a guess.
+  r = Post(s, "/v1/chat/completions",
+           {{"model", kLlama}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("/v1/completions"), std::string::npos);
+}
+
+TEST_F(ServeLlmTest, ConcurrentRequestsGiveTheSameTokensAsOneAtATime) {
+  ServeProcess s(dir_, {"--parallel", "4"});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  const std::vector<std::string> prompts = {"Once upon a time", "The weather today",
+                                            "Numbers: 1 2 3", "A long time ago in"};
+  std::vector<std::string> alone;
+  for (const auto& p : prompts) {
+    HttpResult r = Post(s, "/v1/completions",
+                        {{"model", kLlama}, {"prompt", p}, {"max_tokens", 20}, {"temperature", 0}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    alone.push_back(json::parse(r.body)["choices"][0]["text"]);
+  }
+  // Fresh prompts (a different tenant cannot hit the cache) sent at once.
+  std::vector<std::future<HttpResult>> futures;
+  for (const auto& p : prompts) {
+    futures.push_back(std::async(std::launch::async, [&s, p] {
+      return HttpCall(
+          s.port(), "POST", "/v1/completions", {},
+          json{{"model", kLlama}, {"prompt", p}, {"max_tokens", 20}, {"temperature", 0}}.dump());
+    }));
+  }
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    HttpResult r = futures[i].get();
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json::parse(r.body)["choices"][0]["text"], alone[i]) << prompts[i];
+  }
+  // A batch in one call: the same answers, in order.
+  HttpResult r =
+      Post(s, "/v1/completions",
+           {{"model", kLlama}, {"prompt", prompts}, {"max_tokens", 20}, {"temperature", 0}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  ASSERT_EQ(j["choices"].size(), prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(j["choices"][i]["text"], alone[i]);
+  // Seeds reproduce sampled answers.
+  json sampled = {{"model", kLlama},
+                  {"prompt", "Once"},
+                  {"max_tokens", 16},
+                  {"temperature", 1.0},
+                  {"seed", 1234}};
+  EXPECT_EQ(json::parse(Post(s, "/v1/completions", sampled).body)["choices"][0]["text"],
+            json::parse(Post(s, "/v1/completions", sampled).body)["choices"][0]["text"]);
+  HttpResult m = HttpCall(s.port(), "GET", "/metrics");
+  EXPECT_NE(m.body.find("mle_llm_time_to_first_token_seconds_count{model=\"" + kLlama + "\"}"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("mle_llm_prefix_cache_hits"), std::string::npos);
+}
+
+TEST_F(ServeLlmTest, OriginalGenerateApiStopsAndErrors) {
+  ServeProcess s(dir_, {});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  HttpResult r = Post(s, "/llm/generate",
+                      {{"backend", "llama"},
+                       {"model", kLlama},
+                       {"prompt", "Once upon a time"},
+                       {"extra_args", "-n 12 --temp 0"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["engine"], "ml-engine");
+  EXPECT_EQ(j["prompt"], "Once upon a time");
+  EXPECT_EQ(j["params"]["n_predict"], 12);
+  EXPECT_EQ(j["usage"]["completion_tokens"], 12);
+  const std::string out = j["output"];
+  ASSERT_GE(out.size(), 6u);
+
+  // The stream: one event per piece, then a final event with timings.
+  r = Post(
+      s, "/llm/generate/stream",
+      {{"model", kLlama}, {"prompt", "Once upon a time"}, {"n_predict", 12}, {"temperature", 0}});
+  ASSERT_EQ(r.status, 200);
+  auto events = Events(r.body);
+  std::string streamed;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    streamed += json::parse(events[i])["content"].get<std::string>();
+  }
+  EXPECT_EQ(streamed, out);
+  json last = json::parse(events.back());
+  EXPECT_TRUE(last["done"].get<bool>());
+  EXPECT_TRUE(last["timings"].contains("ttft_ms"));
+
+  // A stop string ends the answer before it: the first plain-ASCII piece after the first.
+  std::string stop;
+  for (size_t i = 1; i + 1 < events.size() && stop.empty(); ++i) {
+    const std::string piece = json::parse(events[i])["content"];
+    bool ascii = piece.size() >= 2;
+    for (unsigned char c : piece) ascii = ascii && c >= 0x20 && c < 0x7f;
+    if (ascii) stop = piece;
+  }
+  ASSERT_FALSE(stop.empty()) << "no ASCII piece in: " << out;
+  r = Post(s, "/v1/completions",
+           {{"model", kLlama},
+            {"prompt", "Once upon a time"},
+            {"max_tokens", 12},
+            {"temperature", 0},
+            {"stop", stop}});
+  j = json::parse(r.body);
+  EXPECT_EQ(j["choices"][0]["text"], out.substr(0, out.find(stop)));
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
+
+  // Context overflow is a 400 naming both sizes.
+  std::string huge;
+  for (int i = 0; i < 700; ++i) huge += " word";
+  r = Post(s, "/v1/completions", {{"model", kLlama}, {"prompt", huge}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("n_ctx=512"), std::string::npos) << r.body;
+
+  for (const json& bad : std::vector<json>{
+           {{"model", kLlama}, {"prompt", "x"}, {"extra_args", "--model-path /etc/passwd"}},
+           {{"model", kLlama}, {"prompt", "x"}, {"extra_args", "-n"}},
+           {{"model", kLlama}, {"prompt", "x"}, {"extra_args", "-m other"}},
+           {{"model", kLlama}, {"prompt", 5}},
+           {{"model", kLlama}, {"prompt", "x"}, {"temperature", -1}},
+           {{"model", kLlama}, {"prompt", "x"}, {"backend", "vllm"}},
+           {{"model", kLlama}, {"prompt", "x"}, {"llama_exec_path", "/bin/sh"}},
+       }) {
+    r = Post(s, "/llm/generate", bad);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+  }
+  for (const json& bad : std::vector<json>{
+           {{"model", kQwen}, {"messages", json::array()}},
+           {{"model", kQwen}, {"messages", {{{"role", "wizard"}, {"content", "x"}}}}},
+           {{"model", kQwen}, {"messages", {{{"role", "user"}}}}},
+           {{"model", kQwen}, {"messages", {{{"role", "user"}, {"content", "x"}}}}, {"n", 9}},
+           {{"model", kQwen},
+            {"messages", {{{"role", "user"}, {"content", "x"}}}},
+            {"stream", true},
+            {"n", 2}},
+           {{"model", kQwen}, {"messages", {{{"role", "user"}, {"content", "x"}}}}, {"top_p", 2}},
+       }) {
+    r = Post(s, "/v1/chat/completions", bad);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+    EXPECT_TRUE(json::parse(r.body)["error"].contains("message"));
+  }
+}
+
+TEST_F(ServeLlmTest, ADisconnectedStreamStopsGenerating) {
+  ServeProcess s(dir_, {"--parallel", "1"});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  {
+    testing::HttpConnection c("127.0.0.1", s.port(), 5000);
+    ASSERT_TRUE(c.SendRaw(
+        "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(
+            json{{"model", kLlama}, {"prompt", "Go"}, {"max_tokens", 100000}, {"stream", true}}
+                .dump()
+                .size()) +
+        "\r\n\r\n" +
+        json{{"model", kLlama}, {"prompt", "Go"}, {"max_tokens", 100000}, {"stream", true}}
+            .dump()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }  // the client goes away mid-stream
+  // The only slot is freed: a new request is answered (it would wait forever otherwise).
+  HttpResult r = Post(s, "/v1/completions",
+                      {{"model", kLlama}, {"prompt", "Hi"}, {"max_tokens", 4}, {"temperature", 0}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  HttpResult m = HttpCall(s.port(), "GET", "/metrics");
+  EXPECT_NE(m.body.find("mle_llm_slots_active 0"), std::string::npos) << m.body;
+}
+
+}  // namespace
+}  // namespace mle
