@@ -61,7 +61,8 @@ Result<server::ServerOptions> ServerOptionsFromConfig(const Config& c) {
   return o;
 }
 
-void PrintBanner(const server::Server& srv, const std::string& host, const Config& config) {
+void PrintBanner(const server::Server& srv, server::ModelPool& pool, const std::string& host,
+                 const Config& config) {
   std::printf("ml-engine serving on http://%s:%u\n\nroutes:\n", host.c_str(), srv.port());
   for (const auto& r : const_cast<server::Server&>(srv).router().routes()) {
     std::printf("  %-7s %-28s %s%s\n", r.method.c_str(), r.pattern.c_str(),
@@ -76,7 +77,7 @@ void PrintBanner(const server::Server& srv, const std::string& host, const Confi
   // Examples that work against this server as configured (with a key placeholder if needed).
   const std::string base = "http://" + host + ":" + std::to_string(srv.port());
   const std::string auth =
-      srv.options().api_keys.empty() ? "" : "-H 'Authorization: Bearer $API_KEY' ";
+      srv.options().api_keys.empty() ? "" : "-H \"Authorization: Bearer $API_KEY\" ";
   std::printf("try:\n  curl %s/health\n", base.c_str());
   bool ml = false;
   for (const auto& r : const_cast<server::Server&>(srv).router().routes()) {
@@ -94,6 +95,22 @@ void PrintBanner(const server::Server& srv, const std::string& host, const Confi
         "  curl %s-X POST %s/ml/predict -d "
         "\"{\\\"model\\\":\\\"cnn_mnist\\\",\\\"inputs\\\":[[$(printf '0,%%.0s' {1..783})0]]}\"\n",
         a, b);
+  }
+  // A chat (or completion) request against the first model of the models directory.
+  for (const auto& m : pool.List()) {
+    if (!m.error.empty()) continue;
+    if (m.has_chat_template) {
+      std::printf(
+          "  curl %s%s/v1/chat/completions -d '{\"model\":\"%s\",\"messages\":[{\"role\":"
+          "\"user\",\"content\":\"Hello\"}],\"max_tokens\":32}'\n",
+          auth.c_str(), base.c_str(), m.name.c_str());
+    } else {
+      std::printf(
+          "  curl %s%s/v1/completions -d '{\"model\":\"%s\",\"prompt\":\"Once upon a "
+          "time\",\"max_tokens\":32}'\n",
+          auth.c_str(), base.c_str(), m.name.c_str());
+    }
+    break;
   }
   std::printf("  curl %s%s/metrics\nAPI reference: docs/api.md, or GET /openapi.json\n",
               auth.c_str(), base.c_str());
@@ -127,9 +144,17 @@ void AddServeCommand(CLI::App& app, CliContext& ctx) {
       po.scheduler.n_threads = ResolvedThreads(ctx.config);
       po.scheduler.max_queued = static_cast<size_t>(ctx.config.GetInt("llm.max_queued"));
       server::ModelPool pool(po);  // before the server: its handlers use it
+      auto presets = server::PresetStore::Load(ctx.config.GetString("serving.presets_dir"));
+      if (!presets.ok()) return Fail(presets.status().WithContext("serving.presets_dir"));
+      const std::string default_preset = ctx.config.GetString("serving.default_preset");
+      if (!default_preset.empty()) {
+        if (auto p = presets->Find(default_preset); !p.ok()) {
+          return Fail(p.status().WithContext("serving.default_preset"));
+        }
+      }
       server::Server srv(std::move(*opts));
       server::AddCoreRoutes(srv);
-      server::AddLlmRoutes(srv, pool);
+      server::AddLlmRoutes(srv, pool, *presets, default_preset);
 #ifdef MLE_HAVE_TORCH
       server::MlRoutesOptions mo;
       mo.defaults = TrainOptionsFromConfig(ctx.config, "");
@@ -140,7 +165,7 @@ void AddServeCommand(CLI::App& app, CliContext& ctx) {
 #endif
       server::AddOpenApiRoute(srv);
       if (Status s = srv.Start(); !s.ok()) return Fail(s);
-      PrintBanner(srv, host, ctx.config);
+      PrintBanner(srv, pool, host, ctx.config);
       // /health answers 503 "loading" until the preloaded model is in; a model that cannot
       // load stops the server (exit 2).
       Status preload_status;

@@ -1,4 +1,4 @@
-// Boost.Beast transport. Each accepted connection runs one coroutine on its own strand:
+// Boost.Beast transport. Each accepted connection runs one coroutine on one I/O thread:
 // read a request (header with the idle timeout, body with the read timeout), convert it,
 // run the handler (on the worker pool when asked), write the response (whole, or chunked
 // from a ChunkStream while watching for the client to go away), repeat while keep-alive.
@@ -108,18 +108,23 @@ std::string ResponseHead(const Response& res, unsigned version, bool keep_alive)
 struct Connection {
   explicit Connection(tcp::socket s) : stream(std::move(s)) {}
   beast::tcp_stream stream;
-  bool busy = false;  // touched only on the connection's strand
+  bool busy = false;  // touched only on the connection's I/O thread
 };
 
 struct HttpServer::Impl {
   Impl(HttpServerOptions o, RequestHandler h)
       : opts(std::move(o)),
         handler(std::move(h)),
-        ioc(std::max(1, opts.io_threads)),
+        ioc(1),
         workers(static_cast<size_t>(std::max(1, opts.worker_threads))),
         acceptor(ioc),
         signals(ioc),
-        shutdown_timer(ioc) {}
+        shutdown_timer(ioc) {
+    for (int i = 0; i < std::max(1, opts.io_threads); ++i) {
+      conn_ctx.push_back(std::make_unique<asio::io_context>(1));
+      conn_work.emplace_back(conn_ctx.back()->get_executor());
+    }
+  }
 
   awaitable<void> Accept();
   awaitable<void> Serve(std::shared_ptr<Connection> conn);
@@ -131,7 +136,13 @@ struct HttpServer::Impl {
 
   HttpServerOptions opts;
   RequestHandler handler;
+  // `ioc` (the thread that calls Run) accepts and handles signals and shutdown; connections
+  // are spread over one single-threaded io_context per I/O thread, so a connection needs no
+  // strand and its completions never cross threads.
   asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> conn_ctx;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> conn_work;
+  size_t next_ctx = 0;
   asio::thread_pool workers;
   tcp::acceptor acceptor;
   asio::signal_set signals;
@@ -145,7 +156,8 @@ struct HttpServer::Impl {
 
 awaitable<void> HttpServer::Impl::Accept() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+    auto& target = *conn_ctx[next_ctx++ % conn_ctx.size()];
+    auto [ec, socket] = co_await acceptor.async_accept(target, kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping.load()) co_return;
       spdlog::warn("accept failed: {}", ec.message());
@@ -479,8 +491,9 @@ void HttpServer::Run(bool handle_signals) {
   });
   asio::co_spawn(im.ioc, im.Accept(), asio::detached);
   std::vector<std::thread> threads;
-  for (int i = 1; i < im.opts.io_threads; ++i) threads.emplace_back([&im] { im.ioc.run(); });
-  im.ioc.run();
+  for (auto& ctx : im.conn_ctx) threads.emplace_back([&c = *ctx] { c.run(); });
+  im.ioc.run();  // returns once shutdown has closed every connection
+  im.conn_work.clear();
   for (auto& t : threads) t.join();
 }
 

@@ -42,6 +42,7 @@ std::vector<ModelListing> ModelPool::List() {
     if (file.ok()) {
       if (auto arch = (*file)->GetString("general.architecture"); arch.ok()) m.arch = *arch;
       if (auto n = (*file)->GetInt(m.arch + ".context_length"); n.ok()) m.n_ctx_train = *n;
+      m.has_chat_template = (*file)->Find("tokenizer.chat_template") != nullptr;
     } else {
       m.error = file.status().message();
     }

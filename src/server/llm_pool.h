@@ -42,6 +42,7 @@ struct ModelListing {
   uint64_t size_bytes = 0;
   std::string arch;  // "" when the header could not be read
   int64_t n_ctx_train = 0;
+  bool has_chat_template = false;
   std::string error;  // why the file cannot be used, if it cannot
   bool loaded = false;
 };

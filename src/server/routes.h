@@ -2,14 +2,17 @@
 #pragma once
 
 #include "server/llm_pool.h"
+#include "server/presets.h"
 #include "server/server.h"
 
 namespace mle::server {
 
 // GET /health, GET /metrics.
 void AddCoreRoutes(Server& server);
-// The LLM routes (/llm/*, /v1/*) over the models of `pool`. REQUIRES: pool outlives server.
-void AddLlmRoutes(Server& server, ModelPool& pool);
+// The LLM routes (/llm/*, /v1/*) over the models of `pool`; requests may name a preset of
+// `presets` ("" default_preset = none). REQUIRES: pool and presets outlive server.
+void AddLlmRoutes(Server& server, ModelPool& pool, const PresetStore& presets,
+                  const std::string& default_preset);
 // GET /openapi.json, built from the route table (register it last).
 void AddOpenApiRoute(Server& server);
 

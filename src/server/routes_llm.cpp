@@ -9,6 +9,7 @@
 
 #include "llm/chat_session.h"
 #include "server/json_body.h"
+#include "server/presets.h"
 #include "server/routes.h"
 
 namespace mle::server {
@@ -42,7 +43,19 @@ struct GenRequest {
   bool include_usage = false;
 };
 
-Status ReadSampling(JsonBody& b, GenRequest* g, bool openai) {
+// Reads "preset" (or takes the server's default preset): its values become the defaults that
+// the request's own fields override.
+Result<const Preset*> ReadPreset(JsonBody& b, const PresetStore& presets,
+                                 const std::string& default_preset) {
+  std::string name = default_preset;
+  MLE_RETURN_IF_ERROR(b.String("preset", &name, false, 128));
+  if (name.empty()) return static_cast<const Preset*>(nullptr);
+  auto p = presets.Find(name);
+  if (!p.ok()) return InvalidArgument("'preset': " + p.status().message());
+  return *p;
+}
+
+Status ReadSampling(JsonBody& b, GenRequest* g, bool openai, const Preset* preset) {
   auto& s = g->gen.sampling;
   // OpenAI's defaults differ from llama.cpp's: temperature 1, no top-k/min-p cut.
   if (openai) {
@@ -50,6 +63,16 @@ Status ReadSampling(JsonBody& b, GenRequest* g, bool openai) {
     s.top_k = 0;
     s.min_p = 0.0f;
     s.top_p = 1.0f;
+  }
+  if (preset) {
+    if (preset->temperature) s.temperature = static_cast<float>(*preset->temperature);
+    if (preset->top_p) s.top_p = static_cast<float>(*preset->top_p);
+    if (preset->min_p) s.min_p = static_cast<float>(*preset->min_p);
+    if (preset->repeat_penalty) s.repeat_penalty = static_cast<float>(*preset->repeat_penalty);
+    if (preset->top_k) s.top_k = static_cast<int32_t>(*preset->top_k);
+    if (preset->seed) s.seed = *preset->seed;
+    if (preset->max_tokens) g->gen.n_predict = static_cast<int32_t>(*preset->max_tokens);
+    if (g->model.empty()) g->model = preset->model;
   }
   double temperature = s.temperature, top_p = s.top_p, min_p = s.min_p;
   double presence = s.presence_penalty, frequency = s.frequency_penalty;
@@ -89,10 +112,9 @@ Status ReadSampling(JsonBody& b, GenRequest* g, bool openai) {
   return llm::ValidateSamplingParams(s);
 }
 
-Status ReadOpenAiCommon(JsonBody& b, GenRequest* g) {
+Status ReadOpenAiCommon(JsonBody& b, GenRequest* g, const Preset* preset) {
   MLE_RETURN_IF_ERROR(b.String("model", &g->model, false, 256));
-  g->gen.n_predict = -1;
-  MLE_RETURN_IF_ERROR(ReadSampling(b, g, /*openai=*/true));
+  MLE_RETURN_IF_ERROR(ReadSampling(b, g, /*openai=*/true, preset));
   MLE_RETURN_IF_ERROR(b.Int("n", &g->n, 1, 8));
   MLE_RETURN_IF_ERROR(b.Bool("stream", &g->stream));
   if (const json* so = b.Raw("stream_options"); so && !so->is_null()) {
@@ -145,7 +167,11 @@ struct Done {
 
 class LlmRoutes {
  public:
-  LlmRoutes(Server& server, ModelPool& pool) : server_(server), pool_(pool) {
+  LlmRoutes(Server& server, ModelPool& pool, const PresetStore& presets, std::string default_preset)
+      : server_(server),
+        pool_(pool),
+        presets_(presets),
+        default_preset_(std::move(default_preset)) {
     auto& m = server_.metrics();
     ttft_ = m.Histogram("mle_llm_time_to_first_token_seconds", "time to first token", {"model"},
                         LatencyBuckets());
@@ -193,6 +219,13 @@ class LlmRoutes {
   Response Chat(Request& req);
   Response Completions(Request& req);
   Response Generate(Request& req, bool stream);
+  Response Tokenize(Request& req);
+  Response Detokenize(Request& req);
+  Response ApplyTemplate(Request& req);
+  // The chat prompt text for `messages`: the preset's template or the model's, and the
+  // preset's system prompt when the conversation has none.
+  Result<std::string> RenderChat(const LoadedModel& lm, const Preset* preset,
+                                 nlohmann::ordered_json messages);
 
   // Runs one prompt to the end (blocking the worker thread).
   Result<Done> RunBlocking(std::shared_ptr<LoadedModel> lm, const Request& req,
@@ -206,6 +239,8 @@ class LlmRoutes {
 
   Server& server_;
   ModelPool& pool_;
+  const PresetStore& presets_;
+  std::string default_preset_;
   MetricFamily *ttft_, *itl_, *prompt_tokens_, *cached_tokens_, *gen_tokens_, *requests_;
 };
 
@@ -341,7 +376,10 @@ Response LlmRoutes::Chat(Request& req) {
   auto body = JsonBody::Parse(req.body);
   if (!body.ok()) return StatusResponse(body.status());
   GenRequest g;
-  Status s = ReadOpenAiCommon(*body, &g);
+  g.gen.n_predict = -1;  // until the end of the answer or the context
+  auto preset = ReadPreset(*body, presets_, default_preset_);
+  if (!preset.ok()) return StatusResponse(preset.status());
+  Status s = ReadOpenAiCommon(*body, &g, *preset);
   auto messages = ReadMessages(body->Raw("messages"));
   if (s.ok() && !messages.ok()) s = messages.status();
   for (const char* f : {"tools", "tool_choice", "response_format", "parallel_tool_calls"}) {
@@ -353,17 +391,9 @@ Response LlmRoutes::Chat(Request& req) {
   if (!s.ok()) return StatusResponse(s);
   auto lm = pool_.Acquire(g.model);
   if (!lm.ok()) return StatusResponse(lm.status());
-  if (!(*lm)->chat_template) {
-    return StatusResponse(FailedPrecondition("model '" + (*lm)->name +
-                                             "' has no usable chat template; use /v1/completions"));
-  }
   const text::Tokenizer& tok = (*lm)->model->tokenizer();
-  text::RenderOptions ro;
-  ro.add_generation_prompt = true;
-  if (tok.bos() >= 0) ro.bos_token = std::string(tok.TokenToPiece(tok.bos(), true));
-  if (tok.eos() >= 0) ro.eos_token = std::string(tok.TokenToPiece(tok.eos(), true));
-  auto text = (*lm)->chat_template->Render(*messages, ro);
-  if (!text.ok()) return StatusResponse(text.status().WithContext("chat template"));
+  auto text = RenderChat(**lm, *preset, std::move(*messages));
+  if (!text.ok()) return StatusResponse(text.status());
   std::vector<llm::TokenId> prompt = llm::TokenizeChatPrompt(tok, *text);
   const std::string id = CompletionId("chatcmpl-", req);
   const int64_t created = UnixNow();
@@ -444,7 +474,9 @@ Response LlmRoutes::Completions(Request& req) {
   if (!body.ok()) return StatusResponse(body.status());
   GenRequest g;
   g.gen.n_predict = 16;  // OpenAI's default for completions
-  Status s = ReadOpenAiCommon(*body, &g);
+  auto preset = ReadPreset(*body, presets_, default_preset_);
+  if (!preset.ok()) return StatusResponse(preset.status());
+  Status s = ReadOpenAiCommon(*body, &g, *preset);
   std::vector<std::string> prompts;
   const json* p = body->Raw("prompt");
   if (s.ok()) {
@@ -469,7 +501,6 @@ Response LlmRoutes::Completions(Request& req) {
   (void)body->Raw("suffix");
   if (s.ok()) s = body->Finish();
   if (!s.ok()) return StatusResponse(s);
-  if (!body->Has("max_tokens")) g.gen.n_predict = 16;
   auto lm = pool_.Acquire(g.model);
   if (!lm.ok()) return StatusResponse(lm.status());
   const text::Tokenizer& tok = (*lm)->model->tokenizer();
@@ -559,6 +590,113 @@ Response LlmRoutes::Completions(Request& req) {
                                  .dump(-1, ' ', false, kReplace));
 }
 
+Result<std::string> LlmRoutes::RenderChat(const LoadedModel& lm, const Preset* preset,
+                                          nlohmann::ordered_json messages) {
+  // The preset's template (a built-in name or Jinja source) wins over the model's.
+  std::optional<text::ChatTemplate> preset_template;
+  if (preset && !preset->chat_template.empty()) {
+    const std::string& src = preset->chat_template;
+    auto t = src.find("{%") == std::string::npos && src.find("{{") == std::string::npos
+                 ? text::ChatTemplate::Builtin(src)
+                 : text::ChatTemplate::Parse(src);
+    if (!t.ok()) return InvalidArgument("preset chat_template: " + t.status().message());
+    preset_template = std::move(*t);
+  }
+  const text::ChatTemplate* tmpl =
+      preset_template ? &*preset_template : (lm.chat_template ? &*lm.chat_template : nullptr);
+  if (!tmpl) {
+    return FailedPrecondition("model '" + lm.name +
+                              "' has no usable chat template; use /v1/completions");
+  }
+  if (preset && !preset->system_prompt.empty() && messages[0].value("role", "") != "system") {
+    messages.insert(
+        messages.begin(),
+        nlohmann::ordered_json::object({{"role", "system"}, {"content", preset->system_prompt}}));
+  }
+  const text::Tokenizer& tok = lm.model->tokenizer();
+  text::RenderOptions ro;
+  ro.add_generation_prompt = true;
+  if (tok.bos() >= 0) ro.bos_token = std::string(tok.TokenToPiece(tok.bos(), true));
+  if (tok.eos() >= 0) ro.eos_token = std::string(tok.TokenToPiece(tok.eos(), true));
+  auto text = tmpl->Render(messages, ro);
+  if (!text.ok()) return text.status().WithContext("chat template");
+  return *text;
+}
+
+// ---- tokenizer utilities (llama.cpp server's shapes) ------------------------------------------
+
+Response LlmRoutes::Tokenize(Request& req) {
+  auto body = JsonBody::Parse(req.body);
+  if (!body.ok()) return StatusResponse(body.status());
+  std::string model, content;
+  bool add_special = true, parse_special = false, with_pieces = false;
+  Status s = body->String("model", &model, false, 256);
+  if (s.ok()) s = body->String("content", &content, true, 1 << 22);
+  if (s.ok()) s = body->Bool("add_special", &add_special);
+  if (s.ok()) s = body->Bool("parse_special", &parse_special);
+  if (s.ok()) s = body->Bool("with_pieces", &with_pieces);
+  if (s.ok()) s = body->Finish();
+  if (!s.ok()) return StatusResponse(s);
+  auto lm = pool_.Acquire(model);
+  if (!lm.ok()) return StatusResponse(lm.status());
+  const text::Tokenizer& tok = (*lm)->model->tokenizer();
+  json tokens = json::array();
+  for (llm::TokenId id : tok.Tokenize(content, add_special, parse_special)) {
+    if (with_pieces) {
+      tokens.push_back({{"id", id}, {"piece", std::string(tok.TokenToPiece(id, true))}});
+    } else {
+      tokens.push_back(id);
+    }
+  }
+  return Response::Json(200, json{{"tokens", tokens}}.dump(-1, ' ', false, kReplace));
+}
+
+Response LlmRoutes::Detokenize(Request& req) {
+  auto body = JsonBody::Parse(req.body);
+  if (!body.ok()) return StatusResponse(body.status());
+  std::string model;
+  Status s = body->String("model", &model, false, 256);
+  const json* tokens = body->Raw("tokens");
+  if (s.ok()) s = body->Finish();
+  if (s.ok() && (!tokens || !tokens->is_array() || tokens->size() > (1u << 20))) {
+    s = InvalidArgument("'tokens' must be an array of token ids");
+  }
+  if (!s.ok()) return StatusResponse(s);
+  auto lm = pool_.Acquire(model);
+  if (!lm.ok()) return StatusResponse(lm.status());
+  const int32_t n_vocab = (*lm)->model->hparams().n_vocab;
+  std::vector<llm::TokenId> ids;
+  for (const auto& t : *tokens) {
+    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= n_vocab) {
+      return StatusResponse(InvalidArgument("'tokens' holds " + t.dump() +
+                                            ", not a token id of this model (0.." +
+                                            std::to_string(n_vocab - 1) + ")"));
+    }
+    ids.push_back(static_cast<llm::TokenId>(t.get<int64_t>()));
+  }
+  const std::string text = (*lm)->model->tokenizer().Detokenize(ids, false, false);
+  return Response::Json(200, json{{"content", text}}.dump(-1, ' ', false, kReplace));
+}
+
+Response LlmRoutes::ApplyTemplate(Request& req) {
+  auto body = JsonBody::Parse(req.body);
+  if (!body.ok()) return StatusResponse(body.status());
+  std::string model;
+  auto preset = ReadPreset(*body, presets_, default_preset_);
+  if (!preset.ok()) return StatusResponse(preset.status());
+  Status s = body->String("model", &model, false, 256);
+  if (s.ok() && model.empty() && *preset) model = (*preset)->model;
+  auto messages = ReadMessages(body->Raw("messages"));
+  if (s.ok() && !messages.ok()) s = messages.status();
+  if (s.ok()) s = body->Finish();
+  if (!s.ok()) return StatusResponse(s);
+  auto lm = pool_.Acquire(model);
+  if (!lm.ok()) return StatusResponse(lm.status());
+  auto text = RenderChat(**lm, *preset, std::move(*messages));
+  if (!text.ok()) return StatusResponse(text.status());
+  return Response::Json(200, json{{"prompt", *text}}.dump(-1, ' ', false, kReplace));
+}
+
 // ---- the original API --------------------------------------------------------------------------
 
 // llama.cpp-style flags in `extra_args`, mapped onto known fields only.
@@ -643,16 +781,15 @@ Response LlmRoutes::Generate(Request& req, bool stream) {
   g.gen.n_predict = 128;
   std::string backend = "local", prompt_text;
   int64_t n_threads = 0, n_ctx = 0;
+  auto preset = ReadPreset(*body, presets_, default_preset_);
+  if (!preset.ok()) return StatusResponse(preset.status());
   Status s = body->Choice("backend", &backend, {"local", "llama"});
   if (s.ok()) s = body->String("model", &g.model, false, 256);
   if (s.ok()) s = body->String("prompt", &prompt_text, true, 1 << 20);
-  if (s.ok()) s = ReadSampling(*body, &g, /*openai=*/false);
+  if (s.ok()) s = ReadSampling(*body, &g, /*openai=*/false, *preset);
   if (s.ok()) s = body->Int("n_threads", &n_threads, 0, 1024);
   if (s.ok()) s = body->Int("n_ctx", &n_ctx, 0, 1 << 20);
   if (s.ok()) s = ApplyExtraArgs(body->Raw("extra_args"), &g);
-  if (s.ok() && body->Has("preset")) {
-    s = InvalidArgument("'preset': presets are not configured on this server");
-  }
   if (s.ok()) s = body->Finish();
   if (!s.ok()) return StatusResponse(s);
   auto lm = pool_.Acquire(g.model);
@@ -722,7 +859,7 @@ void LlmRoutes::Register(const std::shared_ptr<LlmRoutes>& self) {
       "presence_penalty": {"type": "number", "minimum": -2, "maximum": 2},
       "frequency_penalty": {"type": "number", "minimum": -2, "maximum": 2},
       "stop": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"},
-               "maxItems": 16}]})";
+               "maxItems": 16}]}, "preset": {"type": "string"})";
   const std::string openai_extra = R"(,
       "n": {"type": "integer", "minimum": 1, "maximum": 8}, "stream": {"type": "boolean"},
       "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}},
@@ -781,6 +918,35 @@ void LlmRoutes::Register(const std::shared_ptr<LlmRoutes>& self) {
       "extra_args": {"anyOf": [{"type": "string"}, {"type": "array",
                                 "items": {"type": "string"}}]}, )" +
                                   sampling + "}}";
+  const std::string model_field = R"("model": {"type": "string"})";
+  r.Add(
+      "POST", "/tokenize", [self](Request& q) { return self->Tokenize(q); },
+      opts()
+          .Summary("text to token ids")
+          .Request(R"({"type": "object", "required": ["content"], "properties": {)" + model_field +
+                   R"(, "content": {"type": "string"},
+                "add_special": {"type": "boolean"}, "parse_special": {"type": "boolean"},
+                "with_pieces": {"type": "boolean"}}})")
+          .Returns(R"({"type": "object", "required": ["tokens"]})"));
+  r.Add(
+      "POST", "/detokenize", [self](Request& q) { return self->Detokenize(q); },
+      opts()
+          .Summary("token ids to text")
+          .Request(R"({"type": "object", "required": ["tokens"], "properties": {)" + model_field +
+                   R"(, "tokens": {"type": "array",
+                "items": {"type": "integer", "minimum": 0}}}})")
+          .Returns(R"({"type": "object", "required": ["content"]})"));
+  r.Add(
+      "POST", "/apply-template", [self](Request& q) { return self->ApplyTemplate(q); },
+      opts()
+          .Summary("the chat prompt a conversation becomes")
+          .Request(R"({"type": "object", "required": ["messages"], "properties": {)" + model_field +
+                   R"(, "preset": {"type": "string"},
+                "messages": {"type": "array", "minItems": 1, "items": {"type": "object",
+                  "required": ["role", "content"], "properties": {
+                    "role": {"enum": ["system", "user", "assistant"]},
+                    "content": {"type": "string"}}}}}})")
+          .Returns(R"({"type": "object", "required": ["prompt"]})"));
   r.Add(
       "POST", "/llm/generate", [self](Request& q) { return self->Generate(q, false); },
       opts()
@@ -797,8 +963,9 @@ void LlmRoutes::Register(const std::shared_ptr<LlmRoutes>& self) {
 
 }  // namespace
 
-void AddLlmRoutes(Server& server, ModelPool& pool) {
-  auto routes = std::make_shared<LlmRoutes>(server, pool);
+void AddLlmRoutes(Server& server, ModelPool& pool, const PresetStore& presets,
+                  const std::string& default_preset) {
+  auto routes = std::make_shared<LlmRoutes>(server, pool, presets, default_preset);
   routes->Register(routes);
 }
 

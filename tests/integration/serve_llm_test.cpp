@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -266,6 +267,77 @@ TEST_F(ServeLlmTest, OriginalGenerateApiStopsAndErrors) {
     EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
     EXPECT_TRUE(json::parse(r.body)["error"].contains("message"));
   }
+}
+
+TEST_F(ServeLlmTest, PresetsAndTokenizerUtilities) {
+  fs::create_directories(dir_ + "/presets");
+  {
+    std::ofstream(dir_ + "/presets/terse.json")
+        << json{{"name", "terse"}, {"model", kLlama},           {"temperature", 0},
+                {"max_tokens", 5}, {"chat_template", "chatml"}, {"system_prompt", "You are terse."}}
+               .dump();
+  }
+  ServeProcess s(dir_, {});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  // The preset picks the model, greedy sampling and the length; the request may override.
+  HttpResult r = Post(s, "/v1/completions", {{"preset", "terse"}, {"prompt", "Once"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["model"], kLlama);
+  EXPECT_EQ(j["usage"]["completion_tokens"], 5);
+  r = Post(s, "/v1/completions", {{"preset", "terse"}, {"prompt", "Once"}, {"max_tokens", 2}});
+  EXPECT_EQ(json::parse(r.body)["usage"]["completion_tokens"], 2);
+  // Its chat template and system prompt make chat work on a model that has no template.
+  r = Post(s, "/apply-template",
+           {{"preset", "terse"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string prompt = json::parse(r.body)["prompt"];
+  EXPECT_EQ(prompt,
+            "<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
+            "<|im_start|>assistant\n");
+  r = Post(s, "/v1/chat/completions",
+           {{"preset", "terse"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = Post(s, "/v1/completions", {{"preset", "nope"}, {"prompt", "x"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("terse"), std::string::npos) << "lists the presets: " << r.body;
+
+  // Tokenize and detokenize are inverse on plain text.
+  r = Post(s, "/tokenize", {{"model", kLlama}, {"content", "Hello world"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json tokens = json::parse(r.body)["tokens"];
+  ASSERT_GE(tokens.size(), 2u);
+  r = Post(s, "/detokenize", {{"model", kLlama}, {"tokens", tokens}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(json::parse(r.body)["content"].get<std::string>().find("Hello world"),
+            std::string::npos);
+  EXPECT_EQ(Post(s, "/detokenize", {{"model", kLlama}, {"tokens", {99999999}}}).status, 400);
+  EXPECT_EQ(s.Terminate(), 0);
+
+  // A broken preset stops the server at start, naming the file.
+  { std::ofstream(dir_ + "/presets/bad.json") << R"({"name":"bad","temperature":"hot"})"; }
+  auto bad = testing::RunProcess({testing::EngineBinary(), "serve", "--port", "0"}, {}, dir_);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.json"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("temperature"), std::string::npos) << bad.err;
+}
+
+// The startup banner's LLM example works as printed (with the key from the environment).
+TEST_F(ServeLlmTest, TheBannersChatExampleWorks) {
+  fs::remove(dir_ + "/models/" + kLlama + ".gguf");  // the first model then has a template
+  ServeProcess s(dir_, {"--api-key", "banner-llm-key-1"});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  const std::string out = s.Out();
+  const size_t at = out.find("/v1/chat/completions -d");
+  ASSERT_NE(at, std::string::npos) << out;
+  const size_t begin = out.rfind("curl ", at), end = out.find('\n', at);
+  std::string line = out.substr(begin, end - begin);
+  line.replace(0, 4, "curl -sS --fail --max-time 60");
+  auto p = testing::RunProcess({"/bin/bash", "-c", line}, {{"API_KEY", "banner-llm-key-1"}});
+  ASSERT_EQ(p.exit_code, 0) << line << "\n" << p.err;
+  json j = json::parse(p.out);
+  EXPECT_EQ(j["object"], "chat.completion");
+  EXPECT_EQ(j["usage"]["completion_tokens"], 32);
 }
 
 TEST_F(ServeLlmTest, ADisconnectedStreamStopsGenerating) {
