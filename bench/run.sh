@@ -27,4 +27,9 @@ bash "$(dirname "$0")/engine_bench.sh" "$BUILD_DIR" || status=1
 echo
 echo "== HTTP server: GET /health req/s, p50/p99 vs llama.cpp's server (wrk, 32 connections) =="
 bash "$(dirname "$0")/server_bench.sh" "$BUILD_DIR" || status=1
+echo
+echo "== LLM serving: aggregate tok/s at 1/4/8 clients and cached TTFT vs llama.cpp's server =="
+# The Q4_0 TinyLlama-shaped model engine_bench.sh synthesized above.
+python3 "$(dirname "$0")/serve_llm_bench.py" --engine "$BIN/ml-engine" \
+  --model "$BUILD_DIR/bench-models/tinyllama-1.1b-Q4_0.gguf" || status=1
 exit $status

@@ -154,7 +154,10 @@ void AddServeCommand(CLI::App& app, CliContext& ctx) {
       }
       server::Server srv(std::move(*opts));
       server::AddCoreRoutes(srv);
-      server::AddLlmRoutes(srv, pool, *presets, default_preset);
+      server::LlmRoutesOptions lo;
+      lo.default_preset = default_preset;
+      lo.streaming = ctx.config.GetBool("serving.streaming");
+      server::AddLlmRoutes(srv, pool, *presets, lo);
 #ifdef MLE_HAVE_TORCH
       server::MlRoutesOptions mo;
       mo.defaults = TrainOptionsFromConfig(ctx.config, "");

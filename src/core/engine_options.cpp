@@ -133,6 +133,8 @@ std::vector<OptionSpec> BuildTable() {
             1, 256),
       Opt("serving.presets_dir", T::kString, "presets", "--presets-dir",
           "directory of generation presets (*.json)", "serve"),
+      Opt("serving.streaming", T::kBool, true, "",
+          "allow streamed answers (SSE); false refuses stream requests with a 400"),
       Opt("serving.default_preset", T::kString, "", "",
           "preset applied to requests that name none (\"\" = none)"),
       Range(Opt("llm.n_slots", T::kInt, 4, "--parallel",

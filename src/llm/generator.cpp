@@ -164,7 +164,7 @@ Result<GenerateStats> Generator::Generate(const std::vector<TokenId>& prompt,
     sampler.Accept(token);
     st.tokens.push_back(token);
     ++st.n_generated;
-    if (tok.IsEog(token)) {
+    if (!options.ignore_eos && tok.IsEog(token)) {
       st.stop_reason = StopReason::kEog;
       break;
     }

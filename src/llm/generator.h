@@ -28,6 +28,7 @@ struct GenerateOptions {
   std::vector<std::string> stop;  // stop strings (empty strings are ignored)
   SamplingParams sampling;
   bool render_special = false;  // stream control tokens' text (EOG tokens are never shown)
+  bool ignore_eos = false;      // keep generating past end-of-generation tokens (benchmarks)
   const std::atomic<bool>* cancel = nullptr;  // polled before each decode
 };
 

@@ -297,7 +297,9 @@ void Scheduler::Sample(Slot& s, const float* logits) {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.tokens_generated;
   }
-  if (model_.tokenizer().IsEog(token)) return Finish(s, Status::Ok(), StopReason::kEog);
+  if (!s.req->gen.ignore_eos && model_.tokenizer().IsEog(token)) {
+    return Finish(s, Status::Ok(), StopReason::kEog);
+  }
   bool stopped = false;
   const std::string piece = s.filter->Push(s.detok->Push(token), &stopped);
   if (!piece.empty()) {

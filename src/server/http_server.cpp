@@ -164,6 +164,8 @@ awaitable<void> HttpServer::Impl::Accept() {
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
     if (stopping.load()) co_return;
+    beast::error_code nd_ec;
+    socket.set_option(tcp::no_delay(true), nd_ec);  // small answers and SSE chunks go at once
     auto conn = std::make_shared<Connection>(std::move(socket));
     {
       std::lock_guard<std::mutex> lock(mu);

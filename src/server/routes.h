@@ -9,10 +9,14 @@ namespace mle::server {
 
 // GET /health, GET /metrics.
 void AddCoreRoutes(Server& server);
+struct LlmRoutesOptions {
+  std::string default_preset;  // applied when a request names none ("" = none)
+  bool streaming = true;       // false: stream requests are refused (400)
+};
 // The LLM routes (/llm/*, /v1/*) over the models of `pool`; requests may name a preset of
-// `presets` ("" default_preset = none). REQUIRES: pool and presets outlive server.
+// `presets`. REQUIRES: pool and presets outlive server.
 void AddLlmRoutes(Server& server, ModelPool& pool, const PresetStore& presets,
-                  const std::string& default_preset);
+                  const LlmRoutesOptions& options);
 // GET /openapi.json, built from the route table (register it last).
 void AddOpenApiRoute(Server& server);
 

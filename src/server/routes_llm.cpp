@@ -87,6 +87,7 @@ Status ReadSampling(JsonBody& b, GenRequest* g, bool openai, const Preset* prese
   MLE_RETURN_IF_ERROR(b.Double("repeat_penalty", &repeat, 0, 10));
   MLE_RETURN_IF_ERROR(b.Int("seed", &seed, -1, (int64_t{1} << 53) - 1));
   MLE_RETURN_IF_ERROR(b.Int("max_tokens", &max_tokens, -1, 1 << 20));
+  MLE_RETURN_IF_ERROR(b.Bool("ignore_eos", &g->gen.ignore_eos));
   if (!openai) MLE_RETURN_IF_ERROR(b.Int("n_predict", &max_tokens, -1, 1 << 20));
   if (const json* stop = b.Raw("stop")) {
     if (stop->is_string()) {
@@ -139,6 +140,10 @@ Status ReadOpenAiCommon(JsonBody& b, GenRequest* g, const Preset* preset) {
   return Status::Ok();
 }
 
+Status StreamingDisabled() {
+  return InvalidArgument("streaming is disabled on this server (serving.streaming); drop 'stream'");
+}
+
 json Usage(const llm::GenerateStats& st) {
   return {{"prompt_tokens", st.n_prompt_tokens},
           {"completion_tokens", st.n_generated},
@@ -167,11 +172,13 @@ struct Done {
 
 class LlmRoutes {
  public:
-  LlmRoutes(Server& server, ModelPool& pool, const PresetStore& presets, std::string default_preset)
+  LlmRoutes(Server& server, ModelPool& pool, const PresetStore& presets,
+            const LlmRoutesOptions& options)
       : server_(server),
         pool_(pool),
         presets_(presets),
-        default_preset_(std::move(default_preset)) {
+        default_preset_(options.default_preset),
+        streaming_(options.streaming) {
     auto& m = server_.metrics();
     ttft_ = m.Histogram("mle_llm_time_to_first_token_seconds", "time to first token", {"model"},
                         LatencyBuckets());
@@ -241,6 +248,7 @@ class LlmRoutes {
   ModelPool& pool_;
   const PresetStore& presets_;
   std::string default_preset_;
+  bool streaming_;
   MetricFamily *ttft_, *itl_, *prompt_tokens_, *cached_tokens_, *gen_tokens_, *requests_;
 };
 
@@ -388,6 +396,7 @@ Response LlmRoutes::Chat(Request& req) {
     }
   }
   if (s.ok()) s = body->Finish();
+  if (s.ok() && g.stream && !streaming_) s = StreamingDisabled();
   if (!s.ok()) return StatusResponse(s);
   auto lm = pool_.Acquire(g.model);
   if (!lm.ok()) return StatusResponse(lm.status());
@@ -500,6 +509,7 @@ Response LlmRoutes::Completions(Request& req) {
   (void)body->Raw("echo");
   (void)body->Raw("suffix");
   if (s.ok()) s = body->Finish();
+  if (s.ok() && g.stream && !streaming_) s = StreamingDisabled();
   if (!s.ok()) return StatusResponse(s);
   auto lm = pool_.Acquire(g.model);
   if (!lm.ok()) return StatusResponse(lm.status());
@@ -791,6 +801,7 @@ Response LlmRoutes::Generate(Request& req, bool stream) {
   if (s.ok()) s = body->Int("n_ctx", &n_ctx, 0, 1 << 20);
   if (s.ok()) s = ApplyExtraArgs(body->Raw("extra_args"), &g);
   if (s.ok()) s = body->Finish();
+  if (s.ok() && stream && !streaming_) s = StreamingDisabled();
   if (!s.ok()) return StatusResponse(s);
   auto lm = pool_.Acquire(g.model);
   if (!lm.ok()) return StatusResponse(lm.status());
@@ -859,7 +870,7 @@ void LlmRoutes::Register(const std::shared_ptr<LlmRoutes>& self) {
       "presence_penalty": {"type": "number", "minimum": -2, "maximum": 2},
       "frequency_penalty": {"type": "number", "minimum": -2, "maximum": 2},
       "stop": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"},
-               "maxItems": 16}]}, "preset": {"type": "string"})";
+               "maxItems": 16}]}, "preset": {"type": "string"}, "ignore_eos": {"type": "boolean"})";
   const std::string openai_extra = R"(,
       "n": {"type": "integer", "minimum": 1, "maximum": 8}, "stream": {"type": "boolean"},
       "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}},
@@ -964,8 +975,8 @@ void LlmRoutes::Register(const std::shared_ptr<LlmRoutes>& self) {
 }  // namespace
 
 void AddLlmRoutes(Server& server, ModelPool& pool, const PresetStore& presets,
-                  const std::string& default_preset) {
-  auto routes = std::make_shared<LlmRoutes>(server, pool, presets, default_preset);
+                  const LlmRoutesOptions& options) {
+  auto routes = std::make_shared<LlmRoutes>(server, pool, presets, options);
   routes->Register(routes);
 }
 

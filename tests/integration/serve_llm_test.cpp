@@ -340,6 +340,20 @@ TEST_F(ServeLlmTest, TheBannersChatExampleWorks) {
   EXPECT_EQ(j["usage"]["completion_tokens"], 32);
 }
 
+TEST_F(ServeLlmTest, StreamingCanBeTurnedOff) {
+  { std::ofstream(dir_ + "/cfg.json") << R"({"serving":{"streaming":false}})"; }
+  ServeProcess s(dir_, {"--config", "cfg.json"});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  HttpResult r = Post(s, "/v1/completions",
+                      {{"model", kLlama}, {"prompt", "x"}, {"max_tokens", 2}, {"stream", true}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("serving.streaming"), std::string::npos) << r.body;
+  EXPECT_EQ(Post(s, "/llm/generate/stream", {{"model", kLlama}, {"prompt", "x"}}).status, 400);
+  EXPECT_EQ(
+      Post(s, "/v1/completions", {{"model", kLlama}, {"prompt", "x"}, {"max_tokens", 2}}).status,
+      200);
+}
+
 TEST_F(ServeLlmTest, ADisconnectedStreamStopsGenerating) {
   ServeProcess s(dir_, {"--parallel", "1"});
   ASSERT_TRUE(s.WaitHealthy()) << s.Err();
