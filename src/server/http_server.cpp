@@ -570,7 +570,9 @@ Response StatusResponse(const Status& s) {
     default:
       status = 500;
   }
-  return ErrorResponse(status, s.message());
+  Response r = ErrorResponse(status, s.message());
+  if (status == 503 || status == 429) r.headers["Retry-After"] = "1";  // busy: come back soon
+  return r;
 }
 
 }  // namespace mle::server
