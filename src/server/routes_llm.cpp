@@ -170,6 +170,41 @@ struct Done {
   llm::RequestTimings timings;
 };
 
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, kReplace);
+}
+
+// The fields every chunk of one OpenAI stream repeats.
+struct StreamHead {
+  std::string id, object, model;
+  int64_t created = 0;
+  json With(json choices) const {
+    return {{"id", id},
+            {"object", object},
+            {"created", created},
+            {"model", model},
+            {"choices", std::move(choices)}};
+  }
+};
+
+// The end of an OpenAI stream: `last` (the chunk with finish_reason) or an error event, the
+// usage chunk when asked for, then [DONE].
+void EndOpenAiStream(ChunkStream& stream, const StreamHead& head, const Done& d, json last,
+                     bool include_usage) {
+  if (!d.status.ok()) {
+    stream.Write(SseEvent(StatusResponse(d.status).body, "error"));
+  } else {
+    stream.Write(SseEvent(Dump(last)));
+    if (include_usage) {
+      json u = head.With(json::array());
+      u["usage"] = Usage(d.stats);
+      stream.Write(SseEvent(Dump(u)));
+    }
+  }
+  stream.Write(SseEvent("[DONE]"));
+  stream.Close();
+}
+
 class LlmRoutes {
  public:
   LlmRoutes(Server& server, ModelPool& pool, const PresetStore& presets,
@@ -410,43 +445,21 @@ Response LlmRoutes::Chat(Request& req) {
 
   if (g.stream) {
     auto stream = std::make_shared<ChunkStream>();
-    auto chunk = [id, created, model](json delta, json finish) {
-      return json{{"id", id},
-                  {"object", "chat.completion.chunk"},
-                  {"created", created},
-                  {"model", model},
-                  {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}};
+    const StreamHead head{id, "chat.completion.chunk", model, created};
+    auto chunk = [head](json delta, json finish) {
+      return head.With({{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", finish}}});
     };
-    stream->Write(SseEvent(
-        chunk({{"role", "assistant"}, {"content", ""}}, nullptr).dump(-1, ' ', false, kReplace)));
+    stream->Write(SseEvent(Dump(chunk({{"role", "assistant"}, {"content", ""}}, nullptr))));
     const bool usage = g.include_usage;
     Status st = Submit(
         *lm, req, std::move(prompt), g.gen,
         [stream, chunk](std::string_view piece) {
-          return stream->Write(
-              SseEvent(chunk({{"content", piece}}, nullptr).dump(-1, ' ', false, kReplace)));
+          return stream->Write(SseEvent(Dump(chunk({{"content", piece}}, nullptr))));
         },
-        [stream, chunk, usage, id, created, model](const Done& d) {
-          if (!d.status.ok()) {
-            const Response err = StatusResponse(d.status);
-            stream->Write(SseEvent(err.body, "error"));
-          } else {
-            json last = chunk(json::object(), FinishReason(d.stats.stop_reason));
-            last["timings"] = Timings(d.stats, d.timings);
-            stream->Write(SseEvent(last.dump(-1, ' ', false, kReplace)));
-            if (usage) {
-              stream->Write(SseEvent(json{
-                  {"id", id},
-                  {"object", "chat.completion.chunk"},
-                  {"created", created},
-                  {"model", model},
-                  {"choices", json::array()},
-                  {"usage",
-                   Usage(d.stats)}}.dump(-1, ' ', false, kReplace)));
-            }
-          }
-          stream->Write(SseEvent("[DONE]"));
-          stream->Close();
+        [stream, chunk, head, usage](const Done& d) {
+          json last = chunk(json::object(), FinishReason(d.stats.stop_reason));
+          last["timings"] = Timings(d.stats, d.timings);
+          EndOpenAiStream(*stream, head, d, std::move(last), usage);
         });
     if (!st.ok()) return StatusResponse(st);
     return Response::EventStream(stream);
@@ -519,40 +532,19 @@ Response LlmRoutes::Completions(Request& req) {
   const std::string model = (*lm)->name;
   if (g.stream) {
     auto stream = std::make_shared<ChunkStream>();
-    auto chunk = [id, created, model](std::string_view text, json finish) {
-      return json{
-          {"id", id},
-          {"object", "text_completion"},
-          {"created", created},
-          {"model", model},
-          {"choices",
-           {{{"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", finish}}}}};
+    const StreamHead head{id, "text_completion", model, created};
+    auto chunk = [head](std::string_view text, json finish) {
+      return head.With(
+          {{{"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", finish}}});
     };
     const bool usage = g.include_usage;
     Status st = Submit(
         *lm, req, tok.Tokenize(prompts[0], true, false), g.gen,
         [stream, chunk](std::string_view piece) {
-          return stream->Write(SseEvent(chunk(piece, nullptr).dump(-1, ' ', false, kReplace)));
+          return stream->Write(SseEvent(Dump(chunk(piece, nullptr))));
         },
-        [stream, chunk, usage, id, created, model](const Done& d) {
-          if (!d.status.ok()) {
-            stream->Write(SseEvent(StatusResponse(d.status).body, "error"));
-          } else {
-            stream->Write(SseEvent(
-                chunk("", FinishReason(d.stats.stop_reason)).dump(-1, ' ', false, kReplace)));
-            if (usage) {
-              stream->Write(SseEvent(json{
-                  {"id", id},
-                  {"object", "text_completion"},
-                  {"created", created},
-                  {"model", model},
-                  {"choices", json::array()},
-                  {"usage",
-                   Usage(d.stats)}}.dump(-1, ' ', false, kReplace)));
-            }
-          }
-          stream->Write(SseEvent("[DONE]"));
-          stream->Close();
+        [stream, chunk, head, usage](const Done& d) {
+          EndOpenAiStream(*stream, head, d, chunk("", FinishReason(d.stats.stop_reason)), usage);
         });
     if (!st.ok()) return StatusResponse(st);
     return Response::EventStream(stream);
