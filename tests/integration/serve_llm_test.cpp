@@ -358,7 +358,7 @@ TEST_F(ServeLlmTest, AFullQueueAnswers503WithRetryAfter) {
   { std::ofstream(dir_ + "/cfg.json") << R"({"llm":{"n_slots":1,"max_queued":1}})"; }
   ServeProcess s(dir_, {"--config", "cfg.json"});
   ASSERT_TRUE(s.WaitHealthy()) << s.Err();
-  // Three long requests at once: one takes the only slot, one waits, one finds the queue full.
+  // Three long requests: one takes the only slot, one waits, one finds the queue full.
   const json busy = {
       {"model", kLlama}, {"prompt", "Go on"}, {"max_tokens", -1}, {"ignore_eos", true}};
   const std::string req = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " +
@@ -367,6 +367,14 @@ TEST_F(ServeLlmTest, AFullQueueAnswers503WithRetryAfter) {
   for (int i = 0; i < 3; ++i) {
     conns.push_back(std::make_unique<testing::HttpConnection>("127.0.0.1", s.port(), 60000));
     ASSERT_TRUE(conns.back()->SendRaw(req));
+    // The first must hold the slot before the others come (until then it counts as queued).
+    for (int t = 0; i == 0 && t < 200; ++t) {
+      if (HttpCall(s.port(), "GET", "/metrics").body.find("mle_llm_slots_active 1") !=
+          std::string::npos) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   int ok = 0, refused = 0;
   for (auto& c : conns) {

@@ -615,10 +615,9 @@ void MlRoutes::Register(const std::shared_ptr<MlRoutes>& self) {
             "properties": {"model": {"enum": )" +
                    names.dump() + R"(}, "ckpt": {"type": "string"},
               "job_id": {"type": "string"},
-              "inputs": {"type": "array", "minItems": 1, "maxItems": 1024, "items": {
-                "type": "array", "minItems": 28, "maxItems": 28, "items": {
-                  "type": "array", "minItems": 28, "maxItems": 28,
-                  "items": {"type": "number", "minimum": 0, "maximum": 255}}}},
+              "inputs": {"type": "array", "minItems": 1, "maxItems": 1024,
+                         "description": "images: 28 rows of 28 pixels (0..255) or 784 pixels",
+                         "items": {"type": "array", "minItems": 28, "maxItems": 784}},
               "images": {"type": "array", "minItems": 1, "maxItems": 1024,
                          "items": {"type": "string"}}}})")
           .Returns(Schema(R"("model": {"type": "string"}, "checkpoint": {"type": "string"},
