@@ -76,6 +76,19 @@ Result<std::string> ModelPool::PathOf(const std::string& requested) {
 }
 
 Result<std::shared_ptr<LoadedModel>> ModelPool::Acquire(const std::string& requested) {
+  // Every request comes here: a loaded model is found without scanning the directory.
+  if (!requested.empty()) {
+    std::string stem = requested;
+    if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".gguf") == 0)
+      stem.resize(stem.size() - 5);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& e : loaded_) {
+      if (e.model->name == stem) {
+        e.last_used = std::chrono::steady_clock::now();
+        return e.model;
+      }
+    }
+  }
   MLE_ASSIGN_OR_RETURN(std::string path, PathOf(requested));
   const std::string name = fs::path(path).stem().string();
   std::lock_guard<std::mutex> lock(mu_);

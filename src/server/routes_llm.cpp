@@ -4,7 +4,9 @@
 // goes to the model's Scheduler (continuous batching); the prefix cache is keyed by API key.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <future>
 
 #include "llm/chat_session.h"
@@ -270,8 +272,16 @@ class LlmRoutes {
                                  nlohmann::ordered_json messages);
 
   // Runs one prompt to the end (blocking the worker thread).
-  Result<Done> RunBlocking(std::shared_ptr<LoadedModel> lm, const Request& req,
-                           std::vector<llm::TokenId> prompt, const llm::GenerateOptions& gen);
+  // Runs every (prompt, options) pair to the end, all submitted at once so they share forward
+  // passes (blocking the worker thread); the results are in order.
+  struct Work {
+    std::vector<llm::TokenId> prompt;
+    llm::GenerateOptions gen;
+  };
+  Result<std::vector<Done>> RunAll(const std::shared_ptr<LoadedModel>& lm, const Request& req,
+                                   std::vector<Work> work);
+  static std::vector<Work> Answers(const std::vector<llm::TokenId>& prompt,
+                                   const llm::GenerateOptions& gen, int64_t n);
   // Submits one prompt whose pieces and end go to `on_piece` / `on_done` (scheduler thread).
   Status Submit(std::shared_ptr<LoadedModel> lm, const Request& req,
                 std::vector<llm::TokenId> prompt, const llm::GenerateOptions& gen,
@@ -322,16 +332,37 @@ Status LlmRoutes::Submit(std::shared_ptr<LoadedModel> lm, const Request& req,
   return lm->scheduler->Submit(std::move(r));
 }
 
-Result<Done> LlmRoutes::RunBlocking(std::shared_ptr<LoadedModel> lm, const Request& req,
-                                    std::vector<llm::TokenId> prompt,
-                                    const llm::GenerateOptions& gen) {
-  auto promise = std::make_shared<std::promise<Done>>();
-  auto future = promise->get_future();
-  MLE_RETURN_IF_ERROR(Submit(std::move(lm), req, std::move(prompt), gen, nullptr,
-                             [promise](const Done& d) { promise->set_value(d); }));
-  Done d = future.get();
-  if (!d.status.ok()) return d.status;
-  return d;
+Result<std::vector<Done>> LlmRoutes::RunAll(const std::shared_ptr<LoadedModel>& lm,
+                                            const Request& req, std::vector<Work> work) {
+  std::vector<std::shared_ptr<std::promise<Done>>> pending;
+  for (auto& w : work) {
+    auto promise = std::make_shared<std::promise<Done>>();
+    Status st = Submit(lm, req, std::move(w.prompt), w.gen, nullptr,
+                       [promise](const Done& d) { promise->set_value(d); });
+    if (!st.ok()) {
+      req.cancelled->store(true);  // the ones already queued stop
+      for (auto& p : pending) p->get_future().wait();
+      return st;
+    }
+    pending.push_back(std::move(promise));
+  }
+  std::vector<Done> out;
+  for (auto& p : pending) out.push_back(p->get_future().get());
+  for (const Done& d : out) {
+    if (!d.status.ok()) return d.status;
+  }
+  return out;
+}
+
+// n answers to one prompt: seeds step by one, so they differ and still reproduce.
+std::vector<LlmRoutes::Work> LlmRoutes::Answers(const std::vector<llm::TokenId>& prompt,
+                                                const llm::GenerateOptions& gen, int64_t n) {
+  std::vector<LlmRoutes::Work> work;
+  for (int64_t i = 0; i < n; ++i) {
+    work.push_back({prompt, gen});
+    if (gen.sampling.seed >= 0) work.back().gen.sampling.seed += i;
+  }
+  return work;
 }
 
 // ---- models ----------------------------------------------------------------------------------
@@ -465,22 +496,18 @@ Response LlmRoutes::Chat(Request& req) {
     return Response::EventStream(stream);
   }
 
+  auto done = RunAll(*lm, req, Answers(prompt, g.gen, g.n));
+  if (!done.ok()) return StatusResponse(done.status());
   json choices = json::array();
-  llm::GenerateStats total;
-  for (int64_t i = 0; i < g.n; ++i) {
-    llm::GenerateOptions gen = g.gen;
-    if (gen.sampling.seed >= 0) gen.sampling.seed += i;  // n different answers, reproducibly
-    auto d = RunBlocking(*lm, req, prompt, gen);
-    if (!d.ok()) return StatusResponse(d.status());
+  llm::GenerateStats total = done->front().stats;  // the prompt counts once
+  total.n_generated = 0;
+  for (size_t i = 0; i < done->size(); ++i) {
+    const auto& st = (*done)[i].stats;
     choices.push_back({{"index", i},
-                       {"message", {{"role", "assistant"}, {"content", d->stats.text}}},
+                       {"message", {{"role", "assistant"}, {"content", st.text}}},
                        {"logprobs", nullptr},
-                       {"finish_reason", FinishReason(d->stats.stop_reason)}});
-    if (i == 0) {
-      total = d->stats;
-    } else {
-      total.n_generated += d->stats.n_generated;
-    }
+                       {"finish_reason", FinishReason(st.stop_reason)}});
+    total.n_generated += st.n_generated;
   }
   return Response::Json(200, json{{"id", id},
                                   {"object", "chat.completion"},
@@ -551,37 +578,25 @@ Response LlmRoutes::Completions(Request& req) {
   }
   // Every prompt (and every one of n answers) goes to the scheduler at once, so they are
   // generated in the same batches.
-  struct Pending {
-    std::promise<Done> promise;
-  };
-  std::vector<std::shared_ptr<Pending>> pending;
+  std::vector<Work> work;
   for (const auto& text : prompts) {
-    for (int64_t i = 0; i < g.n; ++i) {
-      auto pd = std::make_shared<Pending>();
-      llm::GenerateOptions gen = g.gen;
-      if (gen.sampling.seed >= 0) gen.sampling.seed += i;
-      Status st = Submit(*lm, req, tok.Tokenize(text, true, false), gen, nullptr,
-                         [pd](const Done& d) { pd->promise.set_value(d); });
-      if (!st.ok()) {
-        req.cancelled->store(true);  // the ones already queued stop
-        for (auto& q : pending) q->promise.get_future().wait();
-        return StatusResponse(st);
-      }
-      pending.push_back(pd);
+    for (auto& w : Answers(tok.Tokenize(text, true, false), g.gen, g.n)) {
+      work.push_back(std::move(w));
     }
   }
+  auto done = RunAll(*lm, req, std::move(work));
+  if (!done.ok()) return StatusResponse(done.status());
   json choices = json::array();
   llm::GenerateStats total;
-  for (size_t i = 0; i < pending.size(); ++i) {
-    Done d = pending[i]->promise.get_future().get();
-    if (!d.status.ok()) return StatusResponse(d.status);
+  for (size_t i = 0; i < done->size(); ++i) {
+    const auto& st = (*done)[i].stats;
     choices.push_back({{"index", i},
-                       {"text", d.stats.text},
+                       {"text", st.text},
                        {"logprobs", nullptr},
-                       {"finish_reason", FinishReason(d.stats.stop_reason)}});
-    total.n_prompt_tokens += d.stats.n_prompt_tokens;
-    total.n_prompt_reused += d.stats.n_prompt_reused;
-    total.n_generated += d.stats.n_generated;
+                       {"finish_reason", FinishReason(st.stop_reason)}});
+    total.n_prompt_tokens += st.n_prompt_tokens;
+    total.n_prompt_reused += st.n_prompt_reused;
+    total.n_generated += st.n_generated;
   }
   return Response::Json(200, json{{"id", id},
                                   {"object", "text_completion"},
@@ -731,47 +746,46 @@ Status ApplyExtraArgs(const json* args, GenRequest* g) {
       return InvalidArgument("'extra_args': " + flag + " needs a value");
     }
     const std::string& val = v[++i];
-    char* end = nullptr;
-    const double x = std::strtod(val.c_str(), &end);
-    const bool numeric = end && *end == '\0' && !val.empty();
-    auto need_number = [&]() -> Status {
-      return numeric
-                 ? Status::Ok()
-                 : InvalidArgument("'extra_args': " + flag + " needs a number, got '" + val + "'");
-    };
     if (flag == "-m" || flag == "--model") {
       if (!g->model.empty() && g->model != val) {
         return InvalidArgument("'extra_args': -m " + val + " disagrees with 'model'");
       }
       g->model = val;  // resolved against the registry: never a path
-    } else if (flag == "-n" || flag == "--n-predict") {
-      MLE_RETURN_IF_ERROR(need_number());
-      g->gen.n_predict = static_cast<int32_t>(x);
-    } else if (flag == "--temp") {
-      MLE_RETURN_IF_ERROR(need_number());
-      s.temperature = static_cast<float>(x);
-    } else if (flag == "--top-k") {
-      MLE_RETURN_IF_ERROR(need_number());
-      s.top_k = static_cast<int32_t>(x);
-    } else if (flag == "--top-p") {
-      MLE_RETURN_IF_ERROR(need_number());
-      s.top_p = static_cast<float>(x);
-    } else if (flag == "--min-p") {
-      MLE_RETURN_IF_ERROR(need_number());
-      s.min_p = static_cast<float>(x);
-    } else if (flag == "--repeat-penalty") {
-      MLE_RETURN_IF_ERROR(need_number());
-      s.repeat_penalty = static_cast<float>(x);
-    } else if (flag == "--seed" || flag == "-s") {
-      MLE_RETURN_IF_ERROR(need_number());
-      s.seed = static_cast<int64_t>(x);
-    } else if (flag == "-t" || flag == "--threads" || flag == "-c" || flag == "--ctx-size") {
-      MLE_RETURN_IF_ERROR(need_number());  // fixed by the loaded model's configuration
-    } else {
+      continue;
+    }
+    // The numeric flags, each onto its field (-t and -c are fixed by the loaded model).
+    using Set = void (*)(GenRequest*, double);
+    static const std::pair<std::vector<std::string>, Set> kNumeric[] = {
+        {{"-n", "--n-predict"},
+         [](GenRequest* r, double x) { r->gen.n_predict = static_cast<int32_t>(x); }},
+        {{"--temp"},
+         [](GenRequest* r, double x) { r->gen.sampling.temperature = static_cast<float>(x); }},
+        {{"--top-k"},
+         [](GenRequest* r, double x) { r->gen.sampling.top_k = static_cast<int32_t>(x); }},
+        {{"--top-p"},
+         [](GenRequest* r, double x) { r->gen.sampling.top_p = static_cast<float>(x); }},
+        {{"--min-p"},
+         [](GenRequest* r, double x) { r->gen.sampling.min_p = static_cast<float>(x); }},
+        {{"--repeat-penalty"},
+         [](GenRequest* r, double x) { r->gen.sampling.repeat_penalty = static_cast<float>(x); }},
+        {{"--seed", "-s"},
+         [](GenRequest* r, double x) { r->gen.sampling.seed = static_cast<int64_t>(x); }},
+        {{"-t", "--threads", "-c", "--ctx-size"}, [](GenRequest*, double) {}},
+    };
+    const auto* known = std::find_if(std::begin(kNumeric), std::end(kNumeric), [&](const auto& e) {
+      return std::find(e.first.begin(), e.first.end(), flag) != e.first.end();
+    });
+    if (known == std::end(kNumeric)) {
       return InvalidArgument("'extra_args': unknown option '" + flag +
                              "' (known: -m -n -t -c --temp --top-k --top-p --min-p "
                              "--repeat-penalty --seed)");
     }
+    char* end = nullptr;
+    const double x = std::strtod(val.c_str(), &end);
+    if (val.empty() || !end || *end != '\0' || !std::isfinite(x)) {
+      return InvalidArgument("'extra_args': " + flag + " needs a number, got '" + val + "'");
+    }
+    known->second(g, x);
   }
   return llm::ValidateSamplingParams(s);
 }
@@ -838,8 +852,9 @@ Response LlmRoutes::Generate(Request& req, bool stream) {
     if (!st.ok()) return StatusResponse(st);
     return Response::EventStream(out);
   }
-  auto d = RunBlocking(*lm, req, std::move(tokens), g.gen);
-  if (!d.ok()) return StatusResponse(d.status());
+  auto done = RunAll(*lm, req, {{std::move(tokens), g.gen}});
+  if (!done.ok()) return StatusResponse(done.status());
+  const Done* d = &done->front();
   return Response::Json(200, json{{"engine", "ml-engine"},
                                   {"output", d->stats.text},
                                   {"params", params},
