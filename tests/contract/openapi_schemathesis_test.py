@@ -104,7 +104,7 @@ def run_schemathesis(st, schema_file, base_url, junit, workdir, args):
     t0 = time.monotonic()
     # Its own cwd: schemathesis and hypothesis keep caches under the working directory.
     cwd = os.path.join(workdir, "schemathesis")
-    os.makedirs(cwd)
+    os.makedirs(cwd, exist_ok=True)
     proc = popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                  stdin=subprocess.DEVNULL)
     # Stays below the CTest TIMEOUT, so a hung run still ends here with its output shown.
@@ -127,6 +127,18 @@ def run_schemathesis(st, schema_file, base_url, junit, workdir, args):
     check(elapsed < args.timeout, f"schemathesis did not finish within {args.timeout} s")
     log(f"schemathesis exited with {rc} after {elapsed:.1f} s")
     return rc, "".join(lines)
+
+
+CRASH_SIGNATURES = ("AST constructor recursion depth mismatch",
+                    "hypothesis/internal/lambda_sources.py")
+
+
+def tool_crash_only(output, junit):
+    """True when the run ended on the interpreter bug inside hypothesis and the JUnit report
+    holds no check failure (only errors)."""
+    if not any(sig in output for sig in CRASH_SIGNATURES) or not os.path.exists(junit):
+        return False
+    return not any(True for _ in ET.parse(junit).getroot().iter("failure"))
 
 
 def tested_operations(junit):
@@ -192,8 +204,17 @@ def run(args, workdir):
         with open(schema_file, "w") as f:
             json.dump(selected_doc, f, indent=1)
         junit = os.path.join(workdir, "junit.xml")
-        rc, _ = run_schemathesis(st, schema_file, f"http://127.0.0.1:{srv.port}", junit,
-                                 workdir, args)
+        rc, output = run_schemathesis(st, schema_file, f"http://127.0.0.1:{srv.port}", junit,
+                                      workdir, args)
+        if rc != 0 and tool_crash_only(output, junit):
+            # Debian's Python 3.11.2 has a parser bug (fixed upstream in 3.11.5) that hypothesis
+            # sometimes hits while describing a strategy: the run dies inside the tool, not on
+            # a server answer. One fresh run decides; a real violation fails either way.
+            log("schemathesis crashed inside hypothesis (CPython ast recursion bug), with no "
+                "contract failure reported; running it once more")
+            os.remove(junit)
+            rc, output = run_schemathesis(st, schema_file, f"http://127.0.0.1:{srv.port}",
+                                          junit, workdir, args)
         check(srv.alive(), f"{name} died during the run (exit code {srv.proc.returncode})")
         check(rc == 0, f"schemathesis found contract violations (exit code {rc}); the failing "
                        f"requests and curl commands to replay them are printed above")
