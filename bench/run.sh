@@ -22,6 +22,9 @@ if [[ -x "$BIN/tokenizer_bench" ]]; then
   "$BIN/tokenizer_bench" || status=1
 fi
 echo
+echo "== own LLM: lm pretrain tokens/s vs the same model in PyTorch Python (target >= 1.2x) =="
+bash "$(dirname "$0")/lm_train_bench.sh" "$BUILD_DIR" || status=1
+echo
 echo "== LLM engine: TinyLlama-1.1B pp128/tg64 and logits vs llama.cpp =="
 bash "$(dirname "$0")/engine_bench.sh" "$BUILD_DIR" || status=1
 echo

@@ -24,5 +24,14 @@ void AddLogitsCommand(CLI::App& app, CliContext& ctx);
 void AddBenchCommand(CLI::App& app, CliContext& ctx);  // `bench` parent + `bench model`
 void AddServeCommand(CLI::App& app, CliContext& ctx);
 void AddLicenseCommand(CLI::App& app, CliContext& ctx);
+void AddPerplexityCommand(CLI::App& app, CliContext& ctx);
+// `lm` parent (own-LLM pipeline) and its children, one file each (cmd_lm_*.cpp).
+void AddLmCommand(CLI::App& app, CliContext& ctx);
+void AddLmTokenizerCommand(CLI::App* lm, CliContext& ctx);
+void AddLmDataCommand(CLI::App* lm, CliContext& ctx);
+void AddLmPretrainCommand(CLI::App* lm, CliContext& ctx);  // LibTorch builds only
+void AddLmEvalCommand(CLI::App* lm, CliContext& ctx);
+void AddLmExportCommand(CLI::App* lm, CliContext& ctx);
+void AddLmGenerateCommand(CLI::App* lm, CliContext& ctx);
 
 }  // namespace mle::cli

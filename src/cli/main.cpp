@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   AddBenchCommand(app, ctx);
   AddServeCommand(app, ctx);
   AddLicenseCommand(app, ctx);
+  AddPerplexityCommand(app, ctx);
+  AddLmCommand(app, ctx);
 
   try {
     app.parse(argc, argv);

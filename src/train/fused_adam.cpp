@@ -33,6 +33,10 @@ FusedAdam::FusedAdam(std::vector<torch::Tensor> params, torch::optim::AdamOption
                      bool decoupled_weight_decay)
     : torch::optim::Adam(std::move(params), options), decoupled_(decoupled_weight_decay) {}
 
+FusedAdam::FusedAdam(std::vector<torch::optim::OptimizerParamGroup> groups,
+                     torch::optim::AdamOptions defaults, bool decoupled_weight_decay)
+    : torch::optim::Adam(std::move(groups), defaults), decoupled_(decoupled_weight_decay) {}
+
 torch::Tensor FusedAdam::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
   torch::Tensor loss;

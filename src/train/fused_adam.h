@@ -15,6 +15,9 @@ class FusedAdam : public torch::optim::Adam {
   // `decoupled_weight_decay` = AdamW (p -= lr * wd * p), else L2 added to the gradient.
   FusedAdam(std::vector<torch::Tensor> params, torch::optim::AdamOptions options,
             bool decoupled_weight_decay);
+  // Parameter groups with their own options (e.g. no weight decay on norms).
+  FusedAdam(std::vector<torch::optim::OptimizerParamGroup> groups,
+            torch::optim::AdamOptions defaults, bool decoupled_weight_decay);
   torch::Tensor step(LossClosure closure = nullptr) override;
 
  private:

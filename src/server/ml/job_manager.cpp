@@ -26,7 +26,29 @@ bool IsTerminal(const std::string& status) {
   return status == "completed" || status == "failed" || status == "cancelled";
 }
 
-json JobJson(const RunRecord& run, const std::optional<JobProgress>& progress) {
+// A gpt run's progress: one "epoch" of `steps` optimizer steps.
+json LmProgress(const RunRecord& run, const std::optional<JobProgress>& progress) {
+  int64_t steps = run.config.value("steps", int64_t{0});
+  if (run.config.contains("train") && run.config["train"].is_object()) {
+    steps = run.config["train"].value("steps", steps);
+  }
+  int64_t step = run.metrics.is_object() ? run.metrics.value("step", int64_t{0}) : 0;
+  json p = {{"epochs", 1}, {"epochs_done", run.status == "completed" ? 1 : 0}, {"steps", steps}};
+  if (progress) {
+    step = progress->step;
+    p["epoch"] = 1;
+    p["step"] = progress->step;
+    p["steps_per_epoch"] = steps;
+    p["loss"] = progress->loss;
+  }
+  double fraction = steps > 0 ? static_cast<double>(step) / static_cast<double>(steps) : 0.0;
+  if (run.status == "completed") fraction = 1.0;
+  p["fraction"] = std::min(1.0, std::max(0.0, fraction));
+  return p;
+}
+
+// An image-classifier run's progress: epochs, and the step within the running one.
+json EpochProgress(const RunRecord& run, const std::optional<JobProgress>& progress) {
   const int64_t epochs = run.config.value("epochs", int64_t{0});
   json p = {{"epochs", epochs}, {"epochs_done", EpochsDone(run)}};
   double fraction = epochs > 0 ? static_cast<double>(EpochsDone(run)) / epochs : 0.0;
@@ -43,13 +65,18 @@ json JobJson(const RunRecord& run, const std::optional<JobProgress>& progress) {
   }
   if (run.status == "completed") fraction = 1.0;
   p["fraction"] = std::min(1.0, std::max(0.0, fraction));
+  return p;
+}
+
+json JobJson(const RunRecord& run, const std::optional<JobProgress>& progress) {
+  const bool lm = run.kind == "lm";
   json metrics = run.metrics.is_object() ? run.metrics : json::object();
-  if (!metrics.contains("epochs")) metrics["epochs"] = json::array();
+  if (!lm && !metrics.contains("epochs")) metrics["epochs"] = json::array();
   json j = {
       {"id", run.id},
       {"model", run.model},
       {"status", run.status},
-      {"progress", p},
+      {"progress", lm ? LmProgress(run, progress) : EpochProgress(run, progress)},
       {"metrics", metrics},
       {"checkpoint", {{"dir", run.ckpt_dir}, {"best", run.best_ckpt}, {"last", run.last_ckpt}}},
       {"created_at", run.created_at},
@@ -119,6 +146,35 @@ Result<RunRecord> JobManager::Submit(train::TrainOptions options) {
   rec.status = "queued";
   rec.config = job->options.resolved_config;
   rec.ckpt_dir = job->options.ckpt_dir;
+  return Enqueue(std::move(job), std::move(rec));
+}
+
+Result<RunRecord> JobManager::SubmitLm(lm::PretrainOptions options, json config,
+                                       const std::string& default_run_root) {
+  auto job = std::make_shared<Job>();
+  job->id = train::RunStore::NewRunId("gpt");
+  if (options.run_dir.empty()) options.run_dir = default_run_root + "/" + job->id;
+  options.run_id = job->id;
+  options.source = kSource;
+  options.runs_dir = options_.runs_dir;
+  config["source"] = kSource;
+  config["run_dir"] = options.run_dir;
+  job->options.model = "gpt";
+  job->options.epochs = 1;
+  job->options.ckpt_dir = options.run_dir;
+  job->options.resolved_config = config;
+  job->lm = std::move(options);
+  RunRecord rec;
+  rec.id = job->id;
+  rec.kind = "lm";
+  rec.model = "gpt";
+  rec.status = "queued";
+  rec.config = config;
+  rec.ckpt_dir = job->lm->run_dir;
+  return Enqueue(std::move(job), std::move(rec));
+}
+
+Result<RunRecord> JobManager::Enqueue(std::shared_ptr<Job> job, RunRecord rec) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return Unavailable("the server is shutting down; submit the job again later");
@@ -248,6 +304,7 @@ void JobManager::TrainerLoop() {
       current_ = job;
       progress_ = JobProgress{};
       progress_->epochs = job->options.epochs;
+      if (job->lm) progress_->steps_per_epoch = job->lm->steps;
     }
     RunJob(*job);
     {
@@ -259,7 +316,51 @@ void JobManager::TrainerLoop() {
   }
 }
 
+// A gpt job: lm::Pretrain with progress ("progress" per logged step, "eval" per evaluation).
+Status JobManager::RunLmJob(Job& job) {
+  spdlog::info("job {} started: gpt for {} steps", job.id, job.lm->steps);
+  lm::PretrainCallbacks cb;
+  cb.cancel = &job.cancel;
+  cb.on_start = [&](const std::string&, int64_t, int64_t start, const std::string&) {
+    auto rec = store_->Get(job.id);
+    std::lock_guard<std::mutex> lock(mu_);
+    progress_->epoch = 1;
+    progress_->step = start;
+    if (rec.ok() && *rec) PublishLocked(job.id, "status", JobJson(**rec, progress_));
+  };
+  cb.on_step = [&](const lm::PretrainStep& ev) {
+    std::lock_guard<std::mutex> lock(mu_);
+    progress_->epoch = 1;
+    progress_->step = ev.step;
+    progress_->global_step = ev.step;
+    progress_->loss = ev.loss;
+    PublishLocked(job.id, "progress",
+                  {{"id", job.id},
+                   {"step", ev.step},
+                   {"steps", ev.steps},
+                   {"loss", ev.loss},
+                   {"lr", ev.lr},
+                   {"tokens_per_s", ev.tokens_per_s}});
+  };
+  cb.on_eval = [&](const lm::PretrainEval& ev) {
+    std::lock_guard<std::mutex> lock(mu_);
+    PublishLocked(job.id, "eval",
+                  {{"id", job.id},
+                   {"step", ev.step},
+                   {"val_loss", ev.val_loss},
+                   {"val_ppl", ev.val_ppl},
+                   {"sample", ev.sample}});
+  };
+  auto result = lm::Pretrain(*job.lm, cb);
+  return result.ok() ? Status::Ok() : result.status();
+}
+
 void JobManager::RunJob(Job& job) {
+  if (job.lm) {
+    const Status s = RunLmJob(job);
+    FinishJob(job, s);
+    return;
+  }
   spdlog::info("job {} started: {} for {} epoch(s)", job.id, job.options.model, job.options.epochs);
   auto last_event = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   train::TrainCallbacks cb;
@@ -303,8 +404,12 @@ void JobManager::RunJob(Job& job) {
                    {"seconds", m.seconds}});
   };
   auto result = train::Train(job.options, cb);
-  // The trainer records its outcome; a run that failed before it started (bad data, say)
-  // has no such record yet, so the outcome is written here.
+  FinishJob(job, result.ok() ? Status::Ok() : result.status());
+}
+
+// The trainer records its outcome; a run that failed before it started (bad data, say) has
+// no such record yet, so the outcome is written here.
+void JobManager::FinishJob(Job& job, const Status& result) {
   auto rec = store_->Get(job.id);
   RunRecord final_record;
   if (rec.ok() && *rec) final_record = **rec;
@@ -313,10 +418,11 @@ void JobManager::RunJob(Job& job) {
     final_record.model = job.options.model;
     final_record.config = job.options.resolved_config;
     final_record.ckpt_dir = job.options.ckpt_dir;
+    if (job.lm) final_record.kind = "lm";
     final_record.status =
         result.ok() ? "completed"
-                    : (result.status().code() == StatusCode::kCancelled ? "cancelled" : "failed");
-    final_record.error = result.ok() ? "" : result.status().message();
+                    : (result.code() == StatusCode::kCancelled ? "cancelled" : "failed");
+    final_record.error = result.ok() ? "" : result.message();
     if (Status s = store_->Put(final_record); !s.ok()) {
       spdlog::error("job {}: cannot record its outcome: {}", job.id, s.message());
     }

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "lm/lm.h"
 #include "server/http_message.h"
 #include "train/run_store.h"
 #include "train/trainer.h"
@@ -60,6 +61,10 @@ class JobManager {
   // Queues a run (options already validated and confined by the caller); returns the queued
   // record. ResourceExhausted when the queue is full.
   Result<train::RunRecord> Submit(train::TrainOptions options);
+  // Queues an own-LLM pretraining run (model "gpt"); `config` is the request as recorded.
+  // An empty run_dir becomes `default_run_root`/<job id>.
+  Result<train::RunRecord> SubmitLm(lm::PretrainOptions options, nlohmann::json config,
+                                    const std::string& default_run_root);
   Result<std::optional<train::RunRecord>> Get(const std::string& id);
   // Most recent first; `status` "" = all.
   Result<std::vector<train::RunRecord>> List(int limit, const std::string& status,
@@ -71,7 +76,7 @@ class JobManager {
   Result<train::RunRecord> Wait(const std::string& id, const std::atomic<bool>* abandon);
   std::optional<JobProgress> Progress(const std::string& id);
   // Sends the job's state now and its events as they happen (SSE: "status", "progress",
-  // "epoch"), then closes the stream when the job finishes. NotFound for an unknown job.
+  // "epoch"; "eval" for gpt jobs), then closes the stream when the job finishes. NotFound for an unknown job.
   Status Watch(const std::string& id, std::shared_ptr<ChunkStream> stream);
 
   int64_t queued() const;
@@ -81,11 +86,15 @@ class JobManager {
   struct Job {
     std::string id;
     train::TrainOptions options;
+    std::optional<lm::PretrainOptions> lm;  // set for "gpt" jobs
     std::atomic<bool> cancel{false};
   };
   explicit JobManager(JobManagerOptions options, std::unique_ptr<train::RunStore> store);
   void TrainerLoop();
   void RunJob(Job& job);
+  Status RunLmJob(Job& job);
+  void FinishJob(Job& job, const Status& result);
+  Result<train::RunRecord> Enqueue(std::shared_ptr<Job> job, train::RunRecord rec);
   // REQUIRES: mu_ held. Writes an event to the job's watchers, dropping those that left.
   void PublishLocked(const std::string& id, const std::string& event, const nlohmann::json& data);
   void FinishLocked(const std::string& id, const train::RunRecord& final_record);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/file_util.h"
+#include "lm/lm_config.h"
 #include "server/json_body.h"
 #include "train/evaluate.h"
 #include "train/image_input.h"
@@ -37,6 +38,17 @@ constexpr const char* kTrainFields = R"(
   "ckpt_dir": {"type": "string"},
   "resume": {"type": "boolean"})";
 
+// Fields of model "gpt" (own-LLM pretraining on token shards from `ml-engine lm data`).
+constexpr const char* kLmTrainFields = R"(,
+  "data": {"type": "string"},
+  "size": {"type": "string"},
+  "steps": {"type": "integer", "minimum": 1, "maximum": 10000000},
+  "grad_accum": {"type": "integer", "minimum": 1, "maximum": 1024},
+  "warmup": {"type": "integer", "minimum": -1},
+  "eval_every": {"type": "integer", "minimum": -1},
+  "precision": {"enum": ["auto", "fp32", "bf16"]},
+  "run_dir": {"type": "string"})";
+
 constexpr const char* kJobSchema = R"({
   "type": "object",
   "required": ["id", "model", "status", "progress", "metrics", "checkpoint", "created_at",
@@ -66,6 +78,7 @@ std::string TrainRequestSchema(bool with_model, const std::string& names) {
            ? R"("model": {"enum": )" + names + "},"
            : R"("models": {"type": "array", "minItems": 1, "items": {"enum": )" + names + "}},";
   s += kTrainFields;
+  if (with_model) s += kLmTrainFields;
   s += "}}";
   return s;
 }
@@ -76,6 +89,9 @@ std::string Schema(const std::string& properties, const std::string& required) {
 }
 
 // ---- requests ------------------------------------------------------------------------------
+
+// The own-LLM decoder: trained through /ml/train like the registered models, on token shards.
+constexpr const char* kLmModel = "gpt";
 
 // An unknown model named in a body is a bad field (400), not a missing resource.
 Status CheckModelField(const std::string& field, const std::string& name) {
@@ -108,6 +124,9 @@ class MlRoutes {
   Status ReadTrainFields(JsonBody& body, train::TrainOptions* o, std::string* ckpt_dir) const;
   Status Finalize(train::TrainOptions* o, const std::string& ckpt_dir, bool per_model) const;
   Response Train(Request& req);
+  Response TrainLm(Request& req, JsonBody& body);
+  // 202 with the job, or with ?wait=true the original synchronous answer when it is done.
+  Response Submitted(Request& req, const Result<train::RunRecord>& job);
   Response TrainAll(Request& req);
   Response ListJobs(Request& req);
   Response GetJob(Request& req);
@@ -208,7 +227,9 @@ Result<json> WaitedAnswer(const train::RunRecord& r) {
                   "training job '" + r.id + "' failed: " + r.error);
   }
   json j = {{"model", r.model}, {"status", "ok"}, {"job_id", r.id}};
-  if (r.metrics.contains("best_val_acc")) j["best_val_acc"] = r.metrics["best_val_acc"];
+  for (const char* k : {"best_val_acc", "val_loss", "val_ppl"}) {
+    if (r.metrics.contains(k)) j[k] = r.metrics[k];
+  }
   j["checkpoint"] = r.best_ckpt.empty() ? r.last_ckpt : r.best_ckpt;
   return j;
 }
@@ -220,12 +241,16 @@ Response MlRoutes::Train(Request& req) {
   train::TrainOptions o = o_.defaults;
   std::string ckpt_dir;
   Status s = body->String("model", &o.model, /*required=*/true, 128);
+  if (s.ok() && o.model == kLmModel) return TrainLm(req, *body);
   if (s.ok()) s = CheckModelField("model", o.model);
   if (s.ok()) s = ReadTrainFields(*body, &o, &ckpt_dir);
   if (s.ok()) s = body->Finish();
   if (s.ok()) s = Finalize(&o, ckpt_dir, /*per_model=*/false);
   if (!s.ok()) return StatusResponse(s);
-  auto job = jobs_.Submit(std::move(o));
+  return Submitted(req, jobs_.Submit(std::move(o)));
+}
+
+Response MlRoutes::Submitted(Request& req, const Result<train::RunRecord>& job) {
   if (!job.ok()) return StatusResponse(job.status());
   if (WantsWait(req)) {
     auto done = jobs_.Wait(job->id, req.cancelled.get());
@@ -239,6 +264,64 @@ Response MlRoutes::Train(Request& req) {
   Response r = Response::Json(202, j.dump());
   r.headers["Location"] = "/ml/jobs/" + job->id;
   return r;
+}
+
+// Own-LLM pretraining ("model": "gpt"): token shards under the data directory, a run
+// directory under the checkpoints directory (checkpoints/gpt/<job id> unless named).
+Response MlRoutes::TrainLm(Request& req, JsonBody& b) {
+  lm::PretrainOptions o;
+  o.threads = o_.defaults.threads;
+  std::string data, run_dir;
+  int64_t steps = o.steps, batch = o.batch_size, accum = o.grad_accum, seed = 1234;
+  int64_t warmup = -1, eval_every = -1;
+  Status s = b.String("data", &data, /*required=*/true, 4096);
+  if (s.ok()) s = b.String("size", &o.size, false, 4096);
+  if (s.ok()) s = b.Int("steps", &steps, 1, 10000000);
+  if (s.ok()) s = b.Int("batch_size", &batch, 1, 4096);
+  if (s.ok()) s = b.Int("grad_accum", &accum, 1, 1024);
+  if (s.ok()) s = b.Double("lr", &o.lr, 0, 10, /*min_exclusive=*/true);
+  if (s.ok()) s = b.Double("weight_decay", &o.weight_decay, 0, 1);
+  if (s.ok()) s = b.Int("seed", &seed, 0, (int64_t{1} << 53) - 1);
+  if (s.ok()) s = b.Int("warmup", &warmup, -1, 10000000);
+  if (s.ok()) s = b.Int("eval_every", &eval_every, -1, 10000000);
+  if (s.ok()) s = b.Choice("precision", &o.precision, {"auto", "fp32", "bf16"});
+  if (s.ok()) s = b.String("run_dir", &run_dir, false, 4096);
+  if (s.ok()) s = b.Bool("resume", &o.resume);
+  if (s.ok()) s = b.Finish();
+  if (!s.ok()) return StatusResponse(s);
+  o.steps = steps;
+  o.batch_size = static_cast<int>(batch);
+  o.grad_accum = static_cast<int>(accum);
+  o.seed = static_cast<uint64_t>(seed);
+  o.warmup_steps = warmup;
+  o.eval_every = eval_every;
+  auto data_dir = ConfinedPath(o_.data_dir, data, "data");
+  if (!data_dir.ok()) return StatusResponse(data_dir.status());
+  if (!FileExists(*data_dir + "/index.json")) {
+    return StatusResponse(InvalidArgument(
+        "'data': '" + data + "' is not a token shard directory under '" + o_.data_dir +
+        "' (make one with `ml-engine lm data --input TEXT --tokenizer TOK -o DIR`)"));
+  }
+  o.data_dir = *data_dir;
+  if (auto shape = lm::LmConfigFromSize(o.size, 256); !shape.ok()) {
+    return StatusResponse(InvalidArgument("'size': " + shape.status().message()));
+  }
+  if (!run_dir.empty()) {
+    auto dir = ConfinedPath(o_.checkpoints_dir, run_dir, "run_dir");
+    if (!dir.ok()) return StatusResponse(dir.status());
+    o.run_dir = *dir;
+  }
+  if (o.resume && (o.run_dir.empty() || !FileExists(o.run_dir + "/last.ckpt"))) {
+    return StatusResponse(FailedPrecondition(
+        "'resume': name the 'run_dir' of an earlier gpt job that has a last.ckpt"));
+  }
+  json config = {{"model", kLmModel},   {"data", o.data_dir},   {"size", o.size},
+                 {"steps", o.steps},    {"batch_size", batch},  {"grad_accum", accum},
+                 {"lr", o.lr},          {"seed", seed},         {"warmup", warmup},
+                 {"eval_every", eval_every}, {"precision", o.precision}, {"resume", o.resume},
+                 {"threads", o.threads}};
+  return Submitted(req, jobs_.SubmitLm(std::move(o), std::move(config),
+                                       o_.checkpoints_dir + "/" + kLmModel));
 }
 
 Response MlRoutes::TrainAll(Request& req) {
@@ -538,7 +621,15 @@ void MlRoutes::Register(const std::shared_ptr<MlRoutes>& self) {
                        {"task", m.task},
                        {"n_params", m.n_params}});
   }
-  const std::string models_body = json{{"models", names}, {"details", details}}.dump();
+  json all_names = names;
+  all_names.push_back(kLmModel);
+  details.push_back({{"name", kLmModel},
+                     {"description",
+                      "own LLM decoder (RMSNorm, RoPE, SwiGLU); needs token shards from `ml-engine "
+                      "lm data` as 'data'"},
+                     {"task", "text-generation"},
+                     {"n_params", 0}});
+  const std::string models_body = json{{"models", all_names}, {"details", details}}.dump();
   router.Add(
       "GET", "/ml/models", [models_body](Request&) { return Response::Json(200, models_body); },
       RouteOptions()
@@ -553,7 +644,8 @@ void MlRoutes::Register(const std::shared_ptr<MlRoutes>& self) {
       Schema(R"("jobs": {"type": "array", "items": )" + job + "}", R"("jobs")");
   const std::string waited = Schema(
       R"("model": {"type": "string"}, "status": {"const": "ok"}, "job_id": {"type": "string"},
-         "best_val_acc": {"type": "number"}, "checkpoint": {"type": "string"})",
+         "best_val_acc": {"type": "number"}, "checkpoint": {"type": "string"},
+         "val_loss": {"type": "number"}, "val_ppl": {"type": "number"})",
       R"("model", "status")");
   const std::string wait_param = R"({"type": "boolean"})";
   router.Add("POST", "/ml/train", bind(&MlRoutes::Train),
@@ -562,7 +654,7 @@ void MlRoutes::Register(const std::shared_ptr<MlRoutes>& self) {
                  .Offload()
                  .Summary("start a training job (202 + job; ?wait=true answers when done)")
                  .Query("wait", wait_param)
-                 .Request(TrainRequestSchema(true, names.dump()))
+                 .Request(TrainRequestSchema(true, all_names.dump()))
                  .Returns(job, 202)
                  .AlsoReturns(200, waited));
   router.Add("POST", "/ml/train-all", bind(&MlRoutes::TrainAll),
