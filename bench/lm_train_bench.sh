@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/mle-lm-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-inputs=(/usr/share/games/fortunes /usr/include)
+inputs=(/usr/share/games/fortunes /usr/include/*.h)
 "$BIN" lm tokenizer --input "${inputs[@]}" --vocab-size 4096 -o "$work/tok" >/dev/null
 "$BIN" lm data --input "${inputs[@]}" --tokenizer "$work/tok" -o "$work/data" >/dev/null
 size='{"dim":256,"n_layers":4,"n_heads":4,"context":256}'

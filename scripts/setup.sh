@@ -12,8 +12,8 @@ PKGS_BUILD=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libtorch-dev libopenblas0-pthread
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libsentencepiece-dev libssl-dev libsqlite3-dev zlib1g-dev libpng-dev
-  dataset-fashion-mnist
+  libsentencepiece-dev libicu-dev libssl-dev libsqlite3-dev zlib1g-dev libpng-dev
+  dataset-fashion-mnist fortunes
 )
 # Tests and benchmarks.
 PKGS_TEST=(

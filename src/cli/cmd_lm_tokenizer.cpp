@@ -19,8 +19,6 @@ struct LmTokenizerArgs {
 
 int RunLmTokenizer(LmTokenizerArgs& args, int threads) {
   args.options.threads = threads;
-  std::fprintf(stderr, "training a %d-token BPE tokenizer on %zu input(s)...\n",
-               args.options.vocab_size, args.options.inputs.size());
   const auto t0 = std::chrono::steady_clock::now();
   Result<lm::TokenizerTrainReport> r = lm::TrainTokenizer(args.options);
   if (!r.ok()) return Fail(r.status());

@@ -221,6 +221,10 @@ Result<TokenizerTrainReport> TrainTokenizer(const TokenizerTrainOptions& o) {
   MLE_ASSIGN_OR_RETURN(SampleSet samples, CollectSamples(o));
   TokenizerTrainReport report{o.vocab_size, static_cast<int64_t>(samples.kept.size()),
                               samples.files_used, samples.files_skipped};
+  spdlog::info(
+      "lm tokenizer: {} samples (of {}) from {} files ({} skipped); training a {}-token "
+      "BPE vocabulary",
+      report.sentences, samples.seen, report.files_used, report.files_skipped, o.vocab_size);
   // Hands the samples to SentencePiece one by one, freeing each once it has been copied.
   size_t next = 0;
   auto trained = spm::Train(TrainerArgs(o), [&](std::string_view* sentence) {

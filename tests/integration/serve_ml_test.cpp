@@ -314,5 +314,62 @@ TEST_F(ServeMlTest, TheBannersCurlExamplesWork) {
   EXPECT_EQ(s.Terminate(), 0);
 }
 
+// Own-LLM pretraining as a server job: token shards made by the CLI under the data directory,
+// "model": "gpt", progress and eval events, the synchronous answer with the validation loss.
+TEST_F(ServeMlTest, GptPretrainingJobRunsOnTokenShards) {
+  const std::string data = dir_ + "/data";
+  fs::create_directories(data + "/corpus");
+  fs::copy_file("/usr/include/stdio.h", data + "/corpus/stdio.h");
+  fs::copy_file("/usr/include/stdlib.h", data + "/corpus/stdlib.h");
+  auto run = [](std::vector<std::string> args) {
+    args.insert(args.begin(), testing::EngineBinary());
+    return testing::RunProcess(args);
+  };
+  auto r0 = run({"lm", "tokenizer", "--input", data + "/corpus", "--vocab-size", "400", "-o",
+                 data + "/tok"});
+  ASSERT_EQ(r0.exit_code, 0) << r0.err;
+  r0 = run({"lm", "data", "--input", data + "/corpus", "--tokenizer", data + "/tok", "-o",
+            data + "/shards", "--val-fraction", "0.2"});
+  ASSERT_EQ(r0.exit_code, 0) << r0.err;
+
+  ServeProcess s(dir_, {"--data", data});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  json m = Get(s, "/ml/models");
+  EXPECT_NE(std::find(m["models"].begin(), m["models"].end(), "gpt"), m["models"].end());
+  const json job = {{"model", "gpt"},
+                    {"data", "shards"},
+                    {"size", R"({"dim":32,"n_layers":1,"n_heads":2,"context":32})"},
+                    {"steps", 6},
+                    {"batch_size", 2},
+                    {"eval_every", 3},
+                    {"precision", "fp32"}};
+  HttpResult r = Post(s, "/ml/train?wait=true", job);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json done = json::parse(r.body);
+  EXPECT_EQ(done["model"], "gpt");
+  EXPECT_GT(done["val_loss"].get<double>(), 0.0);
+  const fs::path ckpt = done["checkpoint"].get<std::string>();  // relative to the server's dir
+  EXPECT_TRUE(fs::exists(ckpt.is_absolute() ? ckpt : fs::path(dir_) / ckpt)) << ckpt;
+  json j = Get(s, "/ml/jobs/" + done["job_id"].get<std::string>());
+  EXPECT_EQ(j["status"], "completed");
+  EXPECT_EQ(j["progress"]["fraction"].get<double>(), 1.0);
+  EXPECT_EQ(j["progress"]["steps"].get<int>(), 6);
+
+  // Bad requests: shards outside the data directory, a directory without shards, a bad size.
+  json bad = job;
+  bad["data"] = "../../etc";
+  EXPECT_EQ(Post(s, "/ml/train", bad).status, 400);
+  bad["data"] = "corpus";
+  r = Post(s, "/ml/train", bad);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("lm data"), std::string::npos) << r.body;
+  bad = job;
+  bad["size"] = "huge";
+  EXPECT_EQ(Post(s, "/ml/train", bad).status, 400);
+  bad = job;
+  bad["epochs"] = 3;  // a field of the image classifiers
+  EXPECT_EQ(Post(s, "/ml/train", bad).status, 400);
+}
+
 }  // namespace
 }  // namespace mle
