@@ -1,14 +1,12 @@
 #include "lm/lm_model.h"
 
+#include "lm/lm_ops.h"
+
 #include <cmath>
 #include <limits>
 
 namespace mle::lm {
 namespace {
-
-torch::Tensor RmsNorm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
-  return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * w;
-}
 
 std::vector<float> ToVector(const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
@@ -64,15 +62,6 @@ GptModelImpl::GptModelImpl(const LmConfig& c) : c_(c) {
                               .triu(1));
 }
 
-torch::Tensor GptModelImpl::Rope(const torch::Tensor& x, int64_t t) const {
-  const int64_t half = c_.head_dim() / 2;
-  torch::Tensor xp = x.view({x.size(0), t, x.size(2), half, 2});
-  torch::Tensor x0 = xp.select(-1, 0), x1 = xp.select(-1, 1);
-  torch::Tensor cs = cos_.narrow(0, 0, t).view({1, t, 1, half});
-  torch::Tensor sn = sin_.narrow(0, 0, t).view({1, t, 1, half});
-  return torch::stack({x0 * cs - x1 * sn, x0 * sn + x1 * cs}, -1).view(x.sizes());
-}
-
 torch::Tensor GptModelImpl::forward(const torch::Tensor& tokens) {
   const int64_t b = tokens.size(0), t = tokens.size(1);
   TORCH_CHECK(t <= c_.context, "sequence longer than the model's context");
@@ -82,10 +71,10 @@ torch::Tensor GptModelImpl::forward(const torch::Tensor& tokens) {
   torch::Tensor mask = mask_.narrow(0, 0, t).narrow(1, 0, t).expand({b * h, t, t});
   torch::Tensor x = torch::embedding(tok_embd_, tokens);
   for (const GptLayer& L : layer_refs_) {
-    torch::Tensor hn = RmsNorm(x, L->attn_norm, c_.norm_eps);
+    torch::Tensor hn = FusedRmsNorm(x, L->attn_norm, c_.norm_eps);
     std::vector<torch::Tensor> qkv = torch::linear(hn, L->wqkv).split({d, kvh * hd, kvh * hd}, -1);
-    torch::Tensor q = Rope(qkv[0].reshape({b, t, h, hd}), t).transpose(1, 2);
-    torch::Tensor k = Rope(qkv[1].reshape({b, t, kvh, hd}), t).transpose(1, 2);
+    torch::Tensor q = FusedRopeToHeads(qkv[0].view({b, t, h, hd}), cos_, sin_);
+    torch::Tensor k = FusedRopeToHeads(qkv[1].view({b, t, kvh, hd}), cos_, sin_);
     torch::Tensor v = qkv[2].reshape({b, t, kvh, hd}).transpose(1, 2);
     if (kvh < h) {
       k = k.repeat_interleave(h / kvh, 1);
@@ -99,11 +88,11 @@ torch::Tensor GptModelImpl::forward(const torch::Tensor& tokens) {
                           .transpose(1, 2)
                           .reshape({b, t, d});
     x = x + torch::linear(o, L->wo);
-    hn = RmsNorm(x, L->ffn_norm, c_.norm_eps);
+    hn = FusedRmsNorm(x, L->ffn_norm, c_.norm_eps);
     std::vector<torch::Tensor> gu = torch::linear(hn, L->w13).split({f, f}, -1);
     x = x + torch::linear(torch::silu(gu[0]) * gu[1], L->w2);
   }
-  x = RmsNorm(x, norm_f_, c_.norm_eps);
+  x = FusedRmsNorm(x, norm_f_, c_.norm_eps);
   return torch::linear(x, c_.tied_embeddings ? tok_embd_ : output_).to(torch::kFloat32);
 }
 

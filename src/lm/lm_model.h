@@ -43,8 +43,6 @@ class GptModelImpl : public torch::nn::Module {
   const LmConfig& config() const { return c_; }
 
  private:
-  torch::Tensor Rope(const torch::Tensor& x, int64_t t) const;  // x [B, T, heads, head_dim]
-
   LmConfig c_;
   torch::Tensor tok_embd_, output_, norm_f_;
   torch::nn::ModuleList layers_;

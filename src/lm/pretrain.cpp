@@ -285,20 +285,48 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
   MLE_ASSIGN_OR_RETURN(std::vector<Batch> val_batches,
                        ValBatches(*data, std::min(o.batch_size, 8), t, o.eval_batches));
 
-  // Precision: bf16 only where the CPU has bf16 instructions and a step measures faster.
-  nlohmann::json precision_probe;
-  if (precision == "auto") {
-    precision = "fp32";
-    const CpuInfo& cpu = GetCpuInfo();
-    if (cpu.avx512bf16) {
-      MLE_ASSIGN_OR_RETURN(Batch probe, TrainBatch(*data, o.seed, 0, 0, o.batch_size, t));
-      const double fp32 = TimeStep(model, probe, false), bf16 = TimeStep(model, probe, true);
-      precision_probe = {{"fp32_step_s", fp32}, {"bf16_step_s", bf16}};
-      if (bf16 < 0.9 * fp32) precision = "bf16";
-    } else {
-      precision_probe = {{"reason", "no bf16 instructions on this CPU"}};
+  // Execution: precision and intra-op threads. bf16 only where the CPU has bf16 instructions
+  // and a step measures at least 10% faster; one intra-op thread when that is faster (GEMMs
+  // keep their BLAS threads; see SetIntraOpThreads). Measured on the first batch, recorded,
+  // and reused on resume so that a resumed run computes exactly what it would have.
+  int intra = threads;
+  nlohmann::json probe = nlohmann::json::array();
+  if (o.resume) {
+    intra = resume_meta.value("intra_op_threads", threads);
+  } else {
+    std::vector<bool> precisions;
+    if (precision != "bf16") precisions.push_back(false);
+    if (precision == "bf16" || (precision == "auto" && GetCpuInfo().avx512bf16)) {
+      precisions.push_back(true);
+    }
+    std::vector<int> intras = {threads};
+    if (threads > 1) intras.push_back(1);
+    if (precisions.size() * intras.size() > 1) {
+      MLE_ASSIGN_OR_RETURN(Batch first, TrainBatch(*data, o.seed, 0, 0, o.batch_size, t));
+      double best_fp32 = 0, best_bf16 = 0;
+      int intra_fp32 = threads, intra_bf16 = threads;
+      for (bool b : precisions) {
+        for (int n : intras) {
+          train::SetIntraOpThreads(n);
+          const double secs = TimeStep(model, first, b);
+          probe.push_back({{"precision", b ? "bf16" : "fp32"}, {"intra_op_threads", n},
+                           {"step_s", secs}});
+          double& best = b ? best_bf16 : best_fp32;
+          if (best == 0 || secs < best) {
+            best = secs;
+            (b ? intra_bf16 : intra_fp32) = n;
+          }
+        }
+      }
+      const bool use_bf16 =
+          best_bf16 > 0 && (best_fp32 == 0 || best_bf16 < 0.9 * best_fp32);
+      precision = use_bf16 ? "bf16" : "fp32";
+      intra = use_bf16 ? intra_bf16 : intra_fp32;
+    } else if (precision == "auto") {
+      precision = precisions.size() == 1 && precisions[0] ? "bf16" : "fp32";
     }
   }
+  train::SetIntraOpThreads(intra);
   const bool bf16 = precision == "bf16";
 
   // From here on the run writes its directory, metrics and record.
@@ -329,7 +357,8 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
                                {"data_dir", fs::absolute(o.data_dir).string()},
                                {"tokenizer_sha256", tok->sha256()},
                                {"precision", precision},
-                               {"precision_probe", precision_probe},
+                               {"intra_op_threads", intra},
+                               {"probe", probe},
                                {"run_id", run_id},
                                {"source", o.source}};
   MLE_RETURN_IF_ERROR(WriteFileAtomic(o.run_dir + "/config.json", run_config.dump(2) + "\n"));
@@ -349,7 +378,10 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
   if (!rec.metrics.is_object()) rec.metrics = nlohmann::json::object();
   MLE_RETURN_IF_ERROR(store->Put(rec));
 
-  if (cb.on_start) cb.on_start(run_id, ParameterCount(cfg), start_step, precision);
+  if (cb.on_start) {
+    cb.on_start(run_id, ParameterCount(cfg), start_step,
+                precision + ", " + std::to_string(intra) + " intra-op thread(s)");
+  }
 
   PretrainResult result;
   result.run_id = run_id;
@@ -368,6 +400,7 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
                           {"step", step},
                           {"tokens_seen", step * o.batch_size * o.grad_accum * t},
                           {"precision", precision},
+                          {"intra_op_threads", intra},
                           {"best_val_loss", std::isfinite(best_val) ? best_val : 1e30},
                           {"run_id", run_id},
                           {"tokenizer_sha256", tok->sha256()}};

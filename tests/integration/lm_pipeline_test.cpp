@@ -144,6 +144,29 @@ TEST_F(LmPipeline, ResumeContinuesWithIdenticalLosses) {
   EXPECT_EQ(MetricLosses(run + "/metrics.jsonl"), MetricLosses(*dir_ + "/run/metrics.jsonl"));
 }
 
+TEST_F(LmPipeline, Bf16RunsResumeExactlyToo) {
+  auto args = [&](const std::string& run) {
+    return std::vector<std::string>{"lm", "pretrain", "--data", *dir_ + "/data", "--size", kSize,
+                                    "--steps", "16", "--batch-size", "4", "--log-every", "1",
+                                    "--eval-every", "8", "--precision", "bf16", "-o", run,
+                                    "--runs-dir", *dir_ + "/runs", "--quiet"};
+  };
+  ProcessResult r = Engine(args(*dir_ + "/bf16-full"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> first = args(*dir_ + "/bf16-split");
+  first.insert(first.end(), {"--stop-at", "5"});
+  ASSERT_EQ(Engine(first).exit_code, 0);
+  std::vector<std::string> second = args(*dir_ + "/bf16-split");
+  second.push_back("--resume");
+  r = Engine(second);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto full = MetricLosses(*dir_ + "/bf16-full/metrics.jsonl");
+  EXPECT_EQ(full.size(), 16u);
+  EXPECT_EQ(MetricLosses(*dir_ + "/bf16-split/metrics.jsonl"), full);
+  json cfg = json::parse(std::ifstream(*dir_ + "/bf16-full/config.json"));
+  EXPECT_EQ(cfg["precision"], "bf16");
+}
+
 TEST_F(LmPipeline, BadPretrainInputIsOneLineAndWritesNothing) {
   const std::string run = *dir_ + "/run-bad";
   ProcessResult r = Engine({"lm", "pretrain", "--data", *dir_ + "/nope", "-o", run, "--quiet"});
@@ -154,6 +177,12 @@ TEST_F(LmPipeline, BadPretrainInputIsOneLineAndWritesNothing) {
               "-o", run, "--quiet"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("n_heads"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(run));
+  // A model far larger than this machine's memory, refused before anything is allocated.
+  r = Engine({"lm", "pretrain", "--data", *dir_ + "/data", "--size",
+              R"({"dim":16384,"n_layers":96,"n_heads":128,"context":4096})", "-o", run, "--quiet"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("available"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(run));
   // Resuming with another shape.
   r = Engine({"lm", "pretrain", "--data", *dir_ + "/data", "--size", "tiny", "-o", *dir_ + "/run",
