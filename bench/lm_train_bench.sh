@@ -32,9 +32,12 @@ print(f"{tok_s:.1f} {val:.5f}")
 PY
 }
 
-"$BIN" lm pretrain "${common[@]}" --precision fp32 -o "$work/run-fp32" >/dev/null
+# Samples and progress go to a log, shown only when a run fails.
+pretrain() { "$BIN" lm pretrain "${common[@]}" "$@" >/dev/null 2>"$work/pretrain.log" || {
+  cat "$work/pretrain.log" >&2; return 1; }; }
+pretrain --precision fp32 -o "$work/run-fp32"
 read -r ours_fp32 val_fp32 < <(rate "$work/run-fp32/metrics.jsonl")
-"$BIN" lm pretrain "${common[@]}" --precision auto -o "$work/run-auto" >/dev/null
+pretrain --precision auto -o "$work/run-auto"
 read -r ours_auto val_auto < <(rate "$work/run-auto/metrics.jsonl")
 prec_auto=$(python3 -c "import json;print(json.load(open('$work/run-auto/config.json'))['precision'])")
 params=$(python3 -c "import json;print(json.load(open('$work/run-fp32/config.json'))['n_parameters'])")

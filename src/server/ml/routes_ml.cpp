@@ -303,6 +303,13 @@ Response MlRoutes::TrainLm(Request& req, JsonBody& b) {
         "' (make one with `ml-engine lm data --input TEXT --tokenizer TOK -o DIR`)"));
   }
   o.data_dir = *data_dir;
+  // A named size or an inline JSON object; never a path (the server does not read files a
+  // request names outside its confined directories).
+  if (o.size != "tiny" && o.size != "small" && o.size != "base" &&
+      (o.size.empty() || o.size.front() != '{')) {
+    return StatusResponse(InvalidArgument("'size' must be tiny, small, base or a JSON object of "
+                                          "model fields, got '" + o.size.substr(0, 80) + "'"));
+  }
   if (auto shape = lm::LmConfigFromSize(o.size, 256); !shape.ok()) {
     return StatusResponse(InvalidArgument("'size': " + shape.status().message()));
   }
