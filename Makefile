@@ -8,6 +8,8 @@ ENGINE      = $(BUILD_DIR)/bin/ml-engine
 # ccache keyed on paths relative to the checkout, so every clone shares one cache.
 export CCACHE_BASEDIR = $(CURDIR)
 export CCACHE_NOHASHDIR = 1
+# Lets ccache cache the translation units built with LibTorch's precompiled header.
+export CCACHE_SLOPPINESS = pch_defines,time_macros
 
 .PHONY: all setup configure build run test bench asan format clean
 

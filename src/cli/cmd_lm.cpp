@@ -6,7 +6,8 @@ namespace mle::cli {
 
 void AddLmCommand(CLI::App& app, CliContext& ctx) {
   CLI::App* lm = app.add_subcommand(
-      "lm", "own LLM pipeline: train a tokenizer, prepare data, pretrain, evaluate, export, generate");
+      "lm",
+      "own LLM pipeline: train a tokenizer, prepare data, pretrain, evaluate, export, generate");
   lm->require_subcommand(1);
   AddLmTokenizerCommand(lm, ctx);
   AddLmDataCommand(lm, ctx);

@@ -37,10 +37,10 @@ int RunPerplexity(const PerplexityArgs& args, int n_threads) {
   auto r = llm::Perplexity(**model, ids, o);
   if (!r.ok()) return Fail(r.status());
   if (args.json) {
-    std::printf("{\"perplexity\": %.6f, \"mean_nll\": %.8f, \"tokens\": %lld, \"windows\": %d, "
-                "\"n_ctx\": %d}\n",
-                r->perplexity, r->mean_nll, static_cast<long long>(r->n_scored), r->n_windows,
-                r->n_ctx);
+    std::printf(
+        "{\"perplexity\": %.6f, \"mean_nll\": %.8f, \"tokens\": %lld, \"windows\": %d, "
+        "\"n_ctx\": %d}\n",
+        r->perplexity, r->mean_nll, static_cast<long long>(r->n_scored), r->n_windows, r->n_ctx);
   } else {
     std::printf("perplexity: %.4f (mean nll %.6f over %lld tokens, %d windows of %d)\n",
                 r->perplexity, r->mean_nll, static_cast<long long>(r->n_scored), r->n_windows,

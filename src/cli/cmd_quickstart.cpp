@@ -27,7 +27,8 @@ constexpr const char* kDemoModel = "ml-engine-demo";
 std::vector<std::string> DemoInputs() {
   std::vector<std::string> inputs;
   std::error_code ec;
-  if (fs::is_directory("/usr/share/games/fortunes", ec)) inputs.push_back("/usr/share/games/fortunes");
+  if (fs::is_directory("/usr/share/games/fortunes", ec))
+    inputs.push_back("/usr/share/games/fortunes");
   std::vector<std::string> headers;
   for (const auto& e : fs::directory_iterator("/usr/include", ec)) {
     if (e.is_regular_file() && e.path().extension() == ".h") headers.push_back(e.path().string());
@@ -92,9 +93,10 @@ int BuildDemoLlm(const Config& c, int64_t steps) {
   po.threads = ResolvedThreads(c);
   po.runs_dir = c.GetString("paths.runs");
   po.resume = FileExists(run + "/last.ckpt");  // a finished run resumes to nothing to do
-  std::printf("demo LLM 3/5: pretraining a 4M-parameter decoder for %lld steps (about five "
-              "minutes on 2 cores)%s...\n",
-              static_cast<long long>(steps), po.resume ? ", resuming" : "");
+  std::printf(
+      "demo LLM 3/5: pretraining a 4M-parameter decoder for %lld steps (about five "
+      "minutes on 2 cores)%s...\n",
+      static_cast<long long>(steps), po.resume ? ", resuming" : "");
   std::unique_ptr<ProgressBar> bar;
   lm::PretrainCallbacks cb;
   cb.on_start = [&](const std::string&, int64_t, int64_t start, const std::string& precision) {
@@ -134,7 +136,8 @@ int BuildDemoLlm(const Config& c, int64_t steps) {
   xo.model_name = kDemoModel;
   auto ex = lm::Export(xo);
   if (!ex.ok()) return Fail(ex.status());
-  std::printf("  %s (%.1f MiB)\n", ex->path.c_str(), static_cast<double>(ex->file_bytes) / (1 << 20));
+  std::printf("  %s (%.1f MiB)\n", ex->path.c_str(),
+              static_cast<double>(ex->file_bytes) / (1 << 20));
   return kExitOk;
 }
 

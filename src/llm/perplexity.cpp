@@ -48,7 +48,8 @@ Result<PerplexityResult> Perplexity(const Model& model, std::span<const TokenId>
         const float* logits = ctx->Logits(static_cast<int>(i));
         const float mx = *std::max_element(logits, logits + hp.n_vocab);
         double sum = 0;
-        for (int32_t v = 0; v < hp.n_vocab; ++v) sum += std::exp(static_cast<double>(logits[v] - mx));
+        for (int32_t v = 0; v < hp.n_vocab; ++v)
+          sum += std::exp(static_cast<double>(logits[v] - mx));
         const TokenId target = tokens[start + done + i + 1];
         nll += std::log(sum) - static_cast<double>(logits[target] - mx);
       }

@@ -14,10 +14,10 @@
 namespace mle::llm {
 
 struct PerplexityOptions {
-  int32_t n_ctx = 0;        // window length; 0 = min(n_ctx_train, 512)
-  int32_t n_threads = 0;    // 0 = hardware threads
+  int32_t n_ctx = 0;      // window length; 0 = min(n_ctx_train, 512)
+  int32_t n_threads = 0;  // 0 = hardware threads
   KvType kv_type = KvType::kF16;
-  int64_t max_tokens = 0;   // 0 = all
+  int64_t max_tokens = 0;  // 0 = all
 };
 
 struct PerplexityResult {

@@ -93,9 +93,9 @@ Result<ExportReport> WriteLlamaGguf(const LmConfig& c, const LmTokenizer& tok,
                                     const ExportOptions& opts) {
   MLE_RETURN_IF_ERROR(ValidateLmConfig(c));
   if (tok.vocab_size() != c.vocab_size) {
-    return InvalidArgument("tokenizer '" + tok.dir() + "' has " +
-                           std::to_string(tok.vocab_size()) + " tokens but the model has " +
-                           std::to_string(c.vocab_size) + " (export with the run's own tokenizer)");
+    return InvalidArgument("tokenizer '" + tok.dir() + "' has " + std::to_string(tok.vocab_size()) +
+                           " tokens but the model has " + std::to_string(c.vocab_size) +
+                           " (export with the run's own tokenizer)");
   }
   std::string type = opts.type;
   for (char& ch : type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -108,7 +108,8 @@ Result<ExportReport> WriteLlamaGguf(const LmConfig& c, const LmTokenizer& tok,
   std::vector<kernels::TensorDesc> descs;
   for (const std::string& name : LlamaTensorNames(c)) {
     auto it = by_name.find(name);
-    if (it == by_name.end()) return InvalidArgument("export: the model has no tensor '" + name + "'");
+    if (it == by_name.end())
+      return InvalidArgument("export: the model has no tensor '" + name + "'");
     const NamedTensor& t = *it->second;
     const std::vector<int64_t> want = ExpectedShape(c, name);
     int64_t n = 1;

@@ -38,7 +38,8 @@ struct PretrainOptions {
   int eval_batches = 4;
   int64_t ckpt_every = -1;  // -1: eval_every
   int64_t log_every = 10;
-  std::string precision = "auto";  // auto (bf16 when the CPU has it and it measures faster) | fp32 | bf16
+  std::string precision =
+      "auto";  // auto (bf16 when the CPU has it and it measures faster) | fp32 | bf16
   uint64_t seed = 1234;
   int threads = 0;  // 0 = hardware threads
   bool resume = false;
@@ -93,9 +94,9 @@ Result<PretrainResult> Pretrain(const PretrainOptions& options,
 
 struct LmEvalOptions {
   std::string run_dir;
-  std::string ckpt;           // "" = best.ckpt, else last.ckpt
-  std::string data_dir;       // "" = the run's own data
-  std::string qa_file;        // JSONL {"prompt","answer"}; "" = the built-in set
+  std::string ckpt;             // "" = best.ckpt, else last.ckpt
+  std::string data_dir;         // "" = the run's own data
+  std::string qa_file;          // JSONL {"prompt","answer"}; "" = the built-in set
   int64_t max_tokens = 200000;  // validation tokens scored for perplexity
   int threads = 0;
   std::string runs_dir = "runs";

@@ -46,7 +46,8 @@ Result<nlohmann::json> LoadLmCheckpoint(const std::string& path, GptModel& model
                                         torch::optim::Optimizer* optimizer) {
   MLE_ASSIGN_OR_RETURN(train::CheckpointContents c, train::ReadCheckpointFile(path));
   if (c.meta.value("format", "") != kLmCheckpointFormat) {
-    return InvalidArgument("'" + path + "' is not an own-LLM checkpoint (from `ml-engine lm pretrain`)");
+    return InvalidArgument("'" + path +
+                           "' is not an own-LLM checkpoint (from `ml-engine lm pretrain`)");
   }
   const nlohmann::json want = ToJson(model->config());
   if (!c.meta.contains("config") || c.meta["config"] != want) {
@@ -69,8 +70,8 @@ Result<nlohmann::json> LoadLmCheckpoint(const std::string& path, GptModel& model
       optimizer->load(opt_archive);
     }
   } catch (const std::exception& e) {
-    return InvalidArgument("checkpoint '" + path + "' cannot be loaded: " +
-                           std::string(e.what()).substr(0, 200));
+    return InvalidArgument("checkpoint '" + path +
+                           "' cannot be loaded: " + std::string(e.what()).substr(0, 200));
   }
   return c.meta;
 }

@@ -108,8 +108,8 @@ Result<LmEvalResult> Evaluate(const LmEvalOptions& o) {
   {
     torch::NoGradGuard no_grad;
     const int64_t t = run.config.context;
-    const uint64_t n_val = std::min<uint64_t>(data->n_tokens(Split::kVal),
-                                              static_cast<uint64_t>(o.max_tokens));
+    const uint64_t n_val =
+        std::min<uint64_t>(data->n_tokens(Split::kVal), static_cast<uint64_t>(o.max_tokens));
     double nll = 0;
     int64_t counted = 0;
     uint64_t pos = 0;

@@ -20,8 +20,7 @@ NamedTensor Named(std::string name, const torch::Tensor& t) {
 }  // namespace
 
 GptLayerImpl::GptLayerImpl(const LmConfig& c) {
-  const int64_t d = c.dim, kv = static_cast<int64_t>(c.n_kv_heads) * c.head_dim(),
-                f = c.hidden();
+  const int64_t d = c.dim, kv = static_cast<int64_t>(c.n_kv_heads) * c.head_dim(), f = c.hidden();
   const double std = 0.02, resid_std = 0.02 / std::sqrt(2.0 * c.n_layers);
   torch::NoGradGuard no_grad;
   attn_norm = register_parameter("attn_norm", torch::ones({d}));
@@ -56,10 +55,9 @@ GptModelImpl::GptModelImpl(const LmConfig& c) : c_(c) {
   torch::Tensor ang = torch::outer(torch::arange(0, c.context, torch::kFloat64), inv);
   cos_ = register_buffer("rope_cos", ang.cos().to(torch::kFloat32));
   sin_ = register_buffer("rope_sin", ang.sin().to(torch::kFloat32));
-  mask_ = register_buffer("causal_mask",
-                          torch::full({c.context, c.context},
-                                      -std::numeric_limits<float>::infinity())
-                              .triu(1));
+  mask_ = register_buffer(
+      "causal_mask",
+      torch::full({c.context, c.context}, -std::numeric_limits<float>::infinity()).triu(1));
 }
 
 torch::Tensor GptModelImpl::forward(const torch::Tensor& tokens) {

@@ -58,7 +58,8 @@ struct SampleParams {
 };
 
 // Appends up to `n` sampled tokens to `ids` (the context is the last `context` tokens);
-// stops at `stop_id` (not returned, as the engine does) when given. Returns the new tokens. no_grad inside.
+// stops at `stop_id` (not returned, as the engine does) when given. Returns the new tokens. no_grad
+// inside.
 std::vector<int32_t> SampleIds(GptModel& model, std::vector<int32_t> ids, int n,
                                const SampleParams& p, uint64_t seed, int32_t stop_id = -1,
                                const std::function<void(int32_t)>& on_token = {});

@@ -38,7 +38,9 @@ float Dot3(const float* a, const float* b, const float* c, int64_t n) {
 }
 
 // Rows per parallel task: enough work per task that splitting pays.
-int64_t Grain(int64_t row_len) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, row_len)); }
+int64_t Grain(int64_t row_len) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, row_len));
+}
 
 class RmsNormFn : public torch::autograd::Function<RmsNormFn> {
  public:
@@ -140,8 +142,8 @@ class RopeFn : public torch::autograd::Function<RopeFn> {
     const int64_t b = x.size(0), t = x.size(1), h = x.size(2), hd = x.size(3);
     const torch::Tensor c = Float32(cos.narrow(0, 0, t)), s = Float32(sin.narrow(0, 0, t));
     torch::Tensor y = torch::empty({b, h, t, hd}, x.options());
-    RotatePairs(x.data_ptr<float>(), y.data_ptr<float>(), c.data_ptr<float>(),
-                s.data_ptr<float>(), b, t, h, hd, false);
+    RotatePairs(x.data_ptr<float>(), y.data_ptr<float>(), c.data_ptr<float>(), s.data_ptr<float>(),
+                b, t, h, hd, false);
     ctx->save_for_backward({c, s});
     return y;
   }

@@ -2,9 +2,9 @@
 // includes torch). Each replaces a chain of LibTorch ops whose forward and backward passes
 // each stream the activations through memory once more: RMSNorm (about 15 passes fused into
 // 2) and RoPE on adjacent pairs with the head transpose folded in. (SwiGLU stays LibTorch's:
-// its exp is vectorized there.) Inputs of any floating type are computed in fp32 (as LibTorch's type
-// promotion does for the reference chains); results are deterministic for a given thread count.
-// The reference chains are kept (Reference*) for tests and for odd inputs.
+// its exp is vectorized there.) Inputs of any floating type are computed in fp32 (as LibTorch's
+// type promotion does for the reference chains); results are deterministic for a given thread
+// count. The reference chains are kept (Reference*) for tests and for odd inputs.
 #pragma once
 
 #include <torch/torch.h>

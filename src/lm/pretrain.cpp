@@ -58,8 +58,8 @@ Result<Batch> TrainBatch(const TokenData& data, uint64_t seed, int64_t step, int
   const uint64_t span = data.n_tokens(Split::kTrain) - static_cast<uint64_t>(t);  // >= 1
   std::vector<uint64_t> starts(b);
   for (int r = 0; r < b; ++r) {
-    starts[r] = Mix(seed ^ Mix(static_cast<uint64_t>(step) * 1000003ull + micro * 4099ull + r)) %
-                span;
+    starts[r] =
+        Mix(seed ^ Mix(static_cast<uint64_t>(step) * 1000003ull + micro * 4099ull + r)) % span;
   }
   return ReadBatch(data, Split::kTrain, starts, t);
 }
@@ -86,8 +86,8 @@ Result<std::vector<Batch>> ValBatches(const TokenData& data, int b, int64_t t, i
 double LrAt(const PretrainOptions& o, int64_t warmup, int64_t step) {
   if (step < warmup) return o.lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
   const double min_lr = o.lr * o.min_lr_ratio;
-  const double progress =
-      static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, o.steps - warmup));
+  const double progress = static_cast<double>(step - warmup) /
+                          static_cast<double>(std::max<int64_t>(1, o.steps - warmup));
   return min_lr + 0.5 * (o.lr - min_lr) * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
 }
 
@@ -204,7 +204,8 @@ std::string HumanBytes(uint64_t b) {
 Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallbacks& cb) {
   PretrainOptions o = opts;
   MLE_RETURN_IF_ERROR(CheckOptions(o));
-  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+  const int threads =
+      o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   train::SetTorchThreads(threads);
 
   // Every input is read and checked before anything is written.
@@ -219,8 +220,8 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
   if (data->n_tokens(Split::kTrain) < static_cast<uint64_t>(t) + 1) {
     return InvalidArgument("data '" + o.data_dir + "' has " +
                            std::to_string(data->n_tokens(Split::kTrain)) +
-                           " training tokens, fewer than the context + 1 (" + std::to_string(t + 1) +
-                           "); add text or use a smaller context");
+                           " training tokens, fewer than the context + 1 (" +
+                           std::to_string(t + 1) + "); add text or use a smaller context");
   }
   if (data->n_tokens(Split::kVal) < 2) {
     return InvalidArgument("data '" + o.data_dir +
@@ -230,8 +231,8 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
   const uint64_t avail = AvailableMemoryBytes();
   if (avail > 0 && need > avail) {
     return ResourceExhausted("model of " + std::to_string(ParameterCount(cfg)) +
-                             " parameters at batch " + std::to_string(o.batch_size) + " needs about " +
-                             HumanBytes(need) + " but " + HumanBytes(avail) +
+                             " parameters at batch " + std::to_string(o.batch_size) +
+                             " needs about " + HumanBytes(need) + " but " + HumanBytes(avail) +
                              " is available; choose a smaller --size or --batch-size");
   }
   const std::string last_path = o.run_dir + "/last.ckpt", best_path = o.run_dir + "/best.ckpt";
@@ -257,7 +258,8 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
   torch::manual_seed(o.seed);
   GptModel model(cfg);
   model->train();
-  const int64_t warmup = o.warmup_steps >= 0 ? o.warmup_steps : std::min<int64_t>(100, o.steps / 10);
+  const int64_t warmup =
+      o.warmup_steps >= 0 ? o.warmup_steps : std::min<int64_t>(100, o.steps / 10);
   const int64_t eval_every = o.eval_every > 0 ? o.eval_every : std::max<int64_t>(1, o.steps / 10);
   const int64_t ckpt_every = o.ckpt_every > 0 ? o.ckpt_every : eval_every;
 
@@ -309,8 +311,8 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
         for (int n : intras) {
           train::SetIntraOpThreads(n);
           const double secs = TimeStep(model, first, b);
-          probe.push_back({{"precision", b ? "bf16" : "fp32"}, {"intra_op_threads", n},
-                           {"step_s", secs}});
+          probe.push_back(
+              {{"precision", b ? "bf16" : "fp32"}, {"intra_op_threads", n}, {"step_s", secs}});
           double& best = b ? best_bf16 : best_fp32;
           if (best == 0 || secs < best) {
             best = secs;
@@ -318,8 +320,7 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
           }
         }
       }
-      const bool use_bf16 =
-          best_bf16 > 0 && (best_fp32 == 0 || best_bf16 < 0.9 * best_fp32);
+      const bool use_bf16 = best_bf16 > 0 && (best_fp32 == 0 || best_bf16 < 0.9 * best_fp32);
       precision = use_bf16 ? "bf16" : "fp32";
       intra = use_bf16 ? intra_bf16 : intra_fp32;
     } else if (precision == "auto") {
@@ -331,7 +332,8 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
 
   // From here on the run writes its directory, metrics and record.
   MLE_RETURN_IF_ERROR(EnsureDir(o.run_dir));
-  if (!o.resume) MLE_RETURN_IF_ERROR(CopyTokenizer(data->tokenizer_dir(), o.run_dir + "/tokenizer"));
+  if (!o.resume)
+    MLE_RETURN_IF_ERROR(CopyTokenizer(data->tokenizer_dir(), o.run_dir + "/tokenizer"));
   MLE_RETURN_IF_ERROR(EnsureDir(o.runs_dir));
   const std::string db_path = o.runs_dir + "/ml-engine.db";
   MLE_ASSIGN_OR_RETURN(std::unique_ptr<train::RunStore> store, train::RunStore::Open(db_path));
@@ -457,8 +459,11 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
       PretrainStep ev{done, o.steps, window_loss / window_steps, lr,
                       static_cast<double>(tokens_per_step * window_steps) / std::max(secs, 1e-9)};
       result.train_loss = ev.loss;
-      nlohmann::json line = {{"type", "step"}, {"step", done},  {"loss", ev.loss},
-                             {"lr", lr},       {"tokens_per_s", ev.tokens_per_s}};
+      nlohmann::json line = {{"type", "step"},
+                             {"step", done},
+                             {"loss", ev.loss},
+                             {"lr", lr},
+                             {"tokens_per_s", ev.tokens_per_s}};
       if (Status s = AppendLine(metrics_path, line.dump()); !s.ok()) return fail(s);
       if (cb.on_step) cb.on_step(ev);
       window_loss = 0;
@@ -470,15 +475,17 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
       auto vl = ValLoss(model, val_batches, bf16);
       if (!vl.ok()) return fail(vl.status());
       PretrainEval ev{done, *vl, std::exp(*vl), ""};
-      std::vector<int32_t> ids = SampleIds(model, sample_prompt, 32, SampleParams{}, o.seed + done,
-                                           tok->eos_id());
+      std::vector<int32_t> ids =
+          SampleIds(model, sample_prompt, 32, SampleParams{}, o.seed + done, tok->eos_id());
       std::vector<int32_t> all(sample_prompt.begin(), sample_prompt.end());
       all.insert(all.end(), ids.begin(), ids.end());
       ev.sample = tok->Decode(all);
       result.val_loss = ev.val_loss;
       result.val_ppl = ev.val_ppl;
-      nlohmann::json line = {{"type", "eval"},        {"step", done},
-                             {"val_loss", *vl},       {"val_ppl", ev.val_ppl},
+      nlohmann::json line = {{"type", "eval"},
+                             {"step", done},
+                             {"val_loss", *vl},
+                             {"val_ppl", ev.val_ppl},
                              {"sample", ev.sample}};
       if (Status s = AppendLine(metrics_path, line.dump()); !s.ok()) return fail(s);
       if (*vl < best_val) {

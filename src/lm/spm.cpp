@@ -71,21 +71,19 @@ Result<const Api*> GetApi() {
       break;
     }
     if (!lib) {
-      status = FailedPrecondition("the SentencePiece module libmle_spm.so was not found (looked in " +
-                                  tried + "); rebuild with `make build`");
+      status =
+          FailedPrecondition("the SentencePiece module libmle_spm.so was not found (looked in " +
+                             tried + "); rebuild with `make build`");
       return;
     }
-    const bool ok = Resolve(lib, "mle_spm_api_version", &api.api_version) &&
-                    Resolve(lib, "mle_spm_train", &api.train) &&
-                    Resolve(lib, "mle_spm_load", &api.load) &&
-                    Resolve(lib, "mle_spm_unload", &api.unload) &&
-                    Resolve(lib, "mle_spm_size", &api.size) &&
-                    Resolve(lib, "mle_spm_piece", &api.piece) &&
-                    Resolve(lib, "mle_spm_score", &api.score) &&
-                    Resolve(lib, "mle_spm_kind", &api.kind) &&
-                    Resolve(lib, "mle_spm_piece_to_id", &api.piece_to_id) &&
-                    Resolve(lib, "mle_spm_encode", &api.encode) &&
-                    Resolve(lib, "mle_spm_decode", &api.decode);
+    const bool ok =
+        Resolve(lib, "mle_spm_api_version", &api.api_version) &&
+        Resolve(lib, "mle_spm_train", &api.train) && Resolve(lib, "mle_spm_load", &api.load) &&
+        Resolve(lib, "mle_spm_unload", &api.unload) && Resolve(lib, "mle_spm_size", &api.size) &&
+        Resolve(lib, "mle_spm_piece", &api.piece) && Resolve(lib, "mle_spm_score", &api.score) &&
+        Resolve(lib, "mle_spm_kind", &api.kind) &&
+        Resolve(lib, "mle_spm_piece_to_id", &api.piece_to_id) &&
+        Resolve(lib, "mle_spm_encode", &api.encode) && Resolve(lib, "mle_spm_decode", &api.decode);
     if (!ok || api.api_version() != MLE_SPM_API_VERSION) {
       status = FailedPrecondition(
           "the SentencePiece module libmle_spm.so is from another build; rebuild with `make "
@@ -117,7 +115,9 @@ int NextTrampoline(void* ctx, const char** data, size_t* len) {
   return 1;
 }
 
-const Api& A() { return **GetApi(); }  // only after a successful GetApi()
+const Api& A() {
+  return **GetApi();
+}  // only after a successful GetApi()
 
 }  // namespace
 
@@ -128,8 +128,8 @@ Result<std::string> Train(const std::unordered_map<std::string, std::string>& fl
   for (const auto& [k, v] : flags) kv += k + "=" + v + "\n";
   NextCtx ctx{&next, {}};
   std::string model, err;
-  const int rc = api->train(kv.c_str(), &NextTrampoline, &ctx, &AppendSink, &model, &AppendSink,
-                            &err);
+  const int rc =
+      api->train(kv.c_str(), &NextTrampoline, &ctx, &AppendSink, &model, &AppendSink, &err);
   if (rc != 0) return InvalidArgument(err.empty() ? "training failed" : err);
   return model;
 }
@@ -142,8 +142,12 @@ Result<std::unique_ptr<Processor>> Processor::Load(const std::string& serialized
   return std::unique_ptr<Processor>(new Processor(h));
 }
 
-Processor::~Processor() { A().unload(h_); }
-int Processor::size() const { return A().size(h_); }
+Processor::~Processor() {
+  A().unload(h_);
+}
+int Processor::size() const {
+  return A().size(h_);
+}
 std::string Processor::IdToPiece(int id) const {
   std::string s;
   A().piece(h_, id, &AppendSink, &s);
@@ -152,12 +156,24 @@ std::string Processor::IdToPiece(int id) const {
 int Processor::PieceToId(std::string_view piece) const {
   return A().piece_to_id(h_, piece.data(), piece.size());
 }
-float Processor::Score(int id) const { return A().score(h_, id); }
-int Processor::Kind(int id) const { return A().kind(h_, id); }
-bool Processor::IsUnknown(int id) const { return Kind(id) & MLE_SPM_UNKNOWN; }
-bool Processor::IsControl(int id) const { return Kind(id) & MLE_SPM_CONTROL; }
-bool Processor::IsByte(int id) const { return Kind(id) & MLE_SPM_BYTE; }
-bool Processor::IsUnused(int id) const { return Kind(id) & MLE_SPM_UNUSED; }
+float Processor::Score(int id) const {
+  return A().score(h_, id);
+}
+int Processor::Kind(int id) const {
+  return A().kind(h_, id);
+}
+bool Processor::IsUnknown(int id) const {
+  return Kind(id) & MLE_SPM_UNKNOWN;
+}
+bool Processor::IsControl(int id) const {
+  return Kind(id) & MLE_SPM_CONTROL;
+}
+bool Processor::IsByte(int id) const {
+  return Kind(id) & MLE_SPM_BYTE;
+}
+bool Processor::IsUnused(int id) const {
+  return Kind(id) & MLE_SPM_UNUSED;
+}
 
 std::vector<int> Processor::Encode(std::string_view text) const {
   std::vector<int> ids;

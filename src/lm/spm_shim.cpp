@@ -48,7 +48,9 @@ void Emit(MleSpmSink sink, void* ctx, const std::string& s) {
 
 extern "C" {
 
-int mle_spm_api_version(void) { return MLE_SPM_API_VERSION; }
+int mle_spm_api_version(void) {
+  return MLE_SPM_API_VERSION;
+}
 
 int mle_spm_train(const char* kv_lines, MleSpmNext next, void* next_ctx, MleSpmSink model_sink,
                   void* model_ctx, MleSpmSink err_sink, void* err_ctx) {
@@ -85,7 +87,9 @@ void* mle_spm_load(const char* model, size_t len, MleSpmSink err_sink, void* err
   return sp;
 }
 
-void mle_spm_unload(void* h) { delete static_cast<sentencepiece::SentencePieceProcessor*>(h); }
+void mle_spm_unload(void* h) {
+  delete static_cast<sentencepiece::SentencePieceProcessor*>(h);
+}
 
 int mle_spm_size(void* h) {
   return static_cast<sentencepiece::SentencePieceProcessor*>(h)->GetPieceSize();
@@ -116,9 +120,8 @@ int mle_spm_piece_to_id(void* h, const char* piece, size_t len) {
 
 int mle_spm_encode(void* h, const char* text, size_t len, MleSpmIdsSink sink, void* ctx) {
   std::vector<int> ids;
-  sentencepiece::util::Status st =
-      static_cast<sentencepiece::SentencePieceProcessor*>(h)->Encode(std::string_view(text, len),
-                                                                     &ids);
+  sentencepiece::util::Status st = static_cast<sentencepiece::SentencePieceProcessor*>(h)->Encode(
+      std::string_view(text, len), &ids);
   if (!st.ok()) return static_cast<int>(st.code());
   sink(ctx, ids.data(), ids.size());
   return 0;

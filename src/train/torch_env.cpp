@@ -29,7 +29,9 @@ int BlasThreads() {
   return get ? get() : 0;
 }
 
-void SetIntraOpThreads(int n) { at::set_num_threads(n > 0 ? n : 1); }
+void SetIntraOpThreads(int n) {
+  at::set_num_threads(n > 0 ? n : 1);
+}
 
 void SetTorchThreads(int n) {
   // Inter-op threads may be set only once, before any inter-op work starts.

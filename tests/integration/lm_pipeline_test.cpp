@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -15,9 +16,9 @@
 #include "common/http_test_client.h"
 #include "common/serve_process.h"
 #include "common/subprocess.h"
-#include "lm/lm.h"
 #include "llm/model.h"
 #include "llm/perplexity.h"
+#include "lm/lm.h"
 
 namespace mle {
 namespace {
@@ -47,7 +48,8 @@ std::vector<std::string> MetricLosses(const std::string& path) {
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) {
     json j = json::parse(line);
-    if (j["type"] == "step") out.push_back(std::to_string(j["step"].get<int>()) + ":" + j["loss"].dump());
+    if (j["type"] == "step")
+      out.push_back(std::to_string(j["step"].get<int>()) + ":" + j["loss"].dump());
   }
   return out;
 }
@@ -56,6 +58,21 @@ const char* kSize = R"({"dim":64,"n_layers":2,"n_heads":4,"n_kv_heads":2,"contex
 
 class LmPipeline : public ::testing::Test {
  protected:
+  // The reference run: 40 fp32 steps, every loss logged.
+  static std::vector<std::string> PretrainArgs(const std::string& run) {
+    return {"lm",           "pretrain",
+            "--data",       *dir_ + "/data",
+            "--size",       kSize,
+            "--steps",      "40",
+            "--batch-size", "8",
+            "--lr",         "3e-3",
+            "--log-every",  "1",
+            "--eval-every", "20",
+            "--precision",  "fp32",
+            "-o",           run,
+            "--runs-dir",   *dir_ + "/runs",
+            "--quiet"};
+  }
   static void SetUpTestSuite() {
     dir_ = new std::string(testing::MakeTempDir("lm-pipeline"));
     const std::string corpus = *dir_ + "/corpus";
@@ -69,16 +86,13 @@ class LmPipeline : public ::testing::Test {
       const fs::path p = fs::path("/usr/include") / f;
       if (fs::exists(p)) fs::copy_file(p, fs::path(corpus) / f);
     }
-    ProcessResult r = Engine({"lm", "tokenizer", "--input", corpus, "--vocab-size", "512", "-o",
-                              *dir_ + "/tok"});
+    ProcessResult r =
+        Engine({"lm", "tokenizer", "--input", corpus, "--vocab-size", "512", "-o", *dir_ + "/tok"});
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     r = Engine({"lm", "data", "--input", corpus, "--tokenizer", *dir_ + "/tok", "-o",
                 *dir_ + "/data", "--val-fraction", "0.1"});
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-    r = Engine({"lm", "pretrain", "--data", *dir_ + "/data", "--size", kSize, "--steps", "40",
-                "--batch-size", "8", "--lr", "3e-3", "--log-every", "1", "--eval-every", "20",
-                "--precision", "fp32", "-o", *dir_ + "/run", "--runs-dir", *dir_ + "/runs",
-                "--quiet"});
+    r = Engine(PretrainArgs(*dir_ + "/run"));
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     pretrain_out_ = new std::string(r.out);
     r = Engine({"lm", "export", "--run", *dir_ + "/run", "--type", "F32", "-o",
@@ -87,6 +101,11 @@ class LmPipeline : public ::testing::Test {
     r = Engine({"lm", "export", "--run", *dir_ + "/run", "--type", "Q8_0", "-o",
                 *dir_ + "/q8/toy-Q8_0.gguf"});
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    for (const char* type : {"F16", "Q4_0"}) {
+      r = Engine({"lm", "export", "--run", *dir_ + "/run", "--type", type, "-o",
+                  *dir_ + "/more/toy-" + type + ".gguf"});
+      ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    }
   }
   static void TearDownTestSuite() {
     if (dir_) fs::remove_all(*dir_);
@@ -127,10 +146,7 @@ TEST_F(LmPipeline, PretrainLearnsAndRecordsTheRun) {
 
 TEST_F(LmPipeline, ResumeContinuesWithIdenticalLosses) {
   const std::string run = *dir_ + "/run-split";
-  std::vector<std::string> common = {"lm", "pretrain", "--data", *dir_ + "/data", "--size", kSize,
-                                     "--steps", "40", "--batch-size", "8", "--lr", "3e-3",
-                                     "--log-every", "1", "--eval-every", "20", "--precision",
-                                     "fp32", "-o", run, "--runs-dir", *dir_ + "/runs", "--quiet"};
+  const std::vector<std::string> common = PretrainArgs(run);
   std::vector<std::string> first = common;
   first.insert(first.end(), {"--stop-at", "13"});
   ProcessResult r = Engine(first);
@@ -146,10 +162,18 @@ TEST_F(LmPipeline, ResumeContinuesWithIdenticalLosses) {
 
 TEST_F(LmPipeline, Bf16RunsResumeExactlyToo) {
   auto args = [&](const std::string& run) {
-    return std::vector<std::string>{"lm", "pretrain", "--data", *dir_ + "/data", "--size", kSize,
-                                    "--steps", "16", "--batch-size", "4", "--log-every", "1",
-                                    "--eval-every", "8", "--precision", "bf16", "-o", run,
-                                    "--runs-dir", *dir_ + "/runs", "--quiet"};
+    return std::vector<std::string>{"lm",           "pretrain",
+                                    "--data",       *dir_ + "/data",
+                                    "--size",       kSize,
+                                    "--steps",      "16",
+                                    "--batch-size", "2",
+                                    "--grad-accum", "2",
+                                    "--log-every",  "1",
+                                    "--eval-every", "8",
+                                    "--precision",  "bf16",
+                                    "-o",           run,
+                                    "--runs-dir",   *dir_ + "/runs",
+                                    "--quiet"};
   };
   ProcessResult r = Engine(args(*dir_ + "/bf16-full"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -200,15 +224,16 @@ TEST_F(LmPipeline, BadPretrainInputIsOneLineAndWritesNothing) {
     fs::copy_file(*dir_ + "/run/" + f, *dir_ + "/run-trunc/" + f);
   }
   fs::copy(*dir_ + "/run/tokenizer", *dir_ + "/run-trunc/tokenizer");
-  fs::resize_file(*dir_ + "/run-trunc/last.ckpt", fs::file_size(*dir_ + "/run-trunc/last.ckpt") / 2);
+  fs::resize_file(*dir_ + "/run-trunc/last.ckpt",
+                  fs::file_size(*dir_ + "/run-trunc/last.ckpt") / 2);
   r = Engine({"lm", "export", "--run", *dir_ + "/run-trunc", "-o", *dir_ + "/x.gguf"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_FALSE(fs::exists(*dir_ + "/x.gguf"));
 }
 
 TEST_F(LmPipeline, EvalWritesPerplexityAndQa) {
-  ProcessResult r = Engine({"lm", "eval", "--run", *dir_ + "/run", "--runs-dir", *dir_ + "/runs",
-                            "--json"});
+  ProcessResult r =
+      Engine({"lm", "eval", "--run", *dir_ + "/run", "--runs-dir", *dir_ + "/runs", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_GT(j["perplexity"].get<double>(), 1.0);
@@ -225,8 +250,7 @@ TEST_F(LmPipeline, EngineLogitsOnF32ExportMatchLibTorch) {
   ASSERT_TRUE(torch_logits.ok()) << torch_logits.status().message();
   auto model = llm::Model::Load(*dir_ + "/models/toy-F32.gguf", llm::LoadOptions{});
   ASSERT_TRUE(model.ok()) << model.status().message();
-  const std::vector<text::TokenId> engine_ids =
-      (*model)->tokenizer().Tokenize(prompt, true, false);
+  const std::vector<text::TokenId> engine_ids = (*model)->tokenizer().Tokenize(prompt, true, false);
   ASSERT_EQ(std::vector<int32_t>(engine_ids.begin(), engine_ids.end()), ids);
   llm::ContextOptions co;
   co.n_ctx = 64;
@@ -252,11 +276,11 @@ TEST_F(LmPipeline, EngineLogitsOnF32ExportMatchLibTorch) {
 
 TEST_F(LmPipeline, GreedyContinuationsAreIdentical) {
   for (const char* prompt : {"The", "int main(void", "A penny saved"}) {
-    ProcessResult t = Engine({"lm", "generate", "--run", *dir_ + "/run", "-p", prompt, "-n", "24",
-                              "--greedy", "--ids"});
+    ProcessResult t = Engine(
+        {"lm", "generate", "--run", *dir_ + "/run", "-p", prompt, "-n", "24", "--greedy", "--ids"});
     ASSERT_EQ(t.exit_code, 0) << t.err;
-    ProcessResult e = Engine({"generate", "-m", *dir_ + "/models/toy-F32.gguf", "-p", prompt,
-                              "-n", "24", "--temp", "0", "--ids"});
+    ProcessResult e = Engine({"generate", "-m", *dir_ + "/models/toy-F32.gguf", "-p", prompt, "-n",
+                              "24", "--temp", "0", "--ids"});
     ASSERT_EQ(e.exit_code, 0) << e.err;
     EXPECT_EQ(ParseIds(t.out), ParseIds(e.out)) << prompt;
     // And the text: lm generate and generate print only the generated text on stdout.
@@ -289,6 +313,19 @@ TEST_F(LmPipeline, Q8_0ExportKeepsPerplexityWithinOnePercent) {
   std::printf("perplexity on time.h: F32 %.4f, Q8_0 %.4f (%+.3f%%)\n", ppl[0], ppl[1],
               100.0 * (ppl[1] / ppl[0] - 1));
   EXPECT_LT(std::abs(ppl[1] / ppl[0] - 1), 0.01);
+  // The other export types load and run in the engine too (`ml-engine perplexity`).
+  std::map<std::string, double> cli;
+  for (const std::string& f : {*dir_ + "/models/toy-F32.gguf", *dir_ + "/more/toy-F16.gguf",
+                               *dir_ + "/more/toy-Q4_0.gguf"}) {
+    ProcessResult r = Engine({"perplexity", "-m", f, "-f", "/usr/include/time.h", "--ctx", "64",
+                              "--max-tokens", "2000", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    cli[f.substr(f.rfind('-') + 1)] = json::parse(r.out)["perplexity"].get<double>();
+  }
+  std::printf("perplexity, first 2000 tokens: F32 %.4f, F16 %.4f, Q4_0 %.4f\n", cli["F32.gguf"],
+              cli["F16.gguf"], cli["Q4_0.gguf"]);
+  EXPECT_LT(std::abs(cli["F16.gguf"] / cli["F32.gguf"] - 1), 0.01);
+  EXPECT_LT(std::abs(cli["Q4_0.gguf"] / cli["F32.gguf"] - 1), 0.25);
 }
 
 TEST_F(LmPipeline, ServerAnswersAChatCompletionWithTheExport) {

@@ -325,8 +325,8 @@ TEST_F(ServeMlTest, GptPretrainingJobRunsOnTokenShards) {
     args.insert(args.begin(), testing::EngineBinary());
     return testing::RunProcess(args);
   };
-  auto r0 = run({"lm", "tokenizer", "--input", data + "/corpus", "--vocab-size", "400", "-o",
-                 data + "/tok"});
+  auto r0 = run(
+      {"lm", "tokenizer", "--input", data + "/corpus", "--vocab-size", "400", "-o", data + "/tok"});
   ASSERT_EQ(r0.exit_code, 0) << r0.err;
   r0 = run({"lm", "data", "--input", data + "/corpus", "--tokenizer", data + "/tok", "-o",
             data + "/shards", "--val-fraction", "0.2"});

@@ -419,9 +419,9 @@ void JobManager::FinishJob(Job& job, const Status& result) {
     final_record.config = job.options.resolved_config;
     final_record.ckpt_dir = job.options.ckpt_dir;
     if (job.lm) final_record.kind = "lm";
-    final_record.status =
-        result.ok() ? "completed"
-                    : (result.code() == StatusCode::kCancelled ? "cancelled" : "failed");
+    final_record.status = result.ok()
+                              ? "completed"
+                              : (result.code() == StatusCode::kCancelled ? "cancelled" : "failed");
     final_record.error = result.ok() ? "" : result.message();
     if (Status s = store_->Put(final_record); !s.ok()) {
       spdlog::error("job {}: cannot record its outcome: {}", job.id, s.message());

@@ -76,7 +76,8 @@ class JobManager {
   Result<train::RunRecord> Wait(const std::string& id, const std::atomic<bool>* abandon);
   std::optional<JobProgress> Progress(const std::string& id);
   // Sends the job's state now and its events as they happen (SSE: "status", "progress",
-  // "epoch"; "eval" for gpt jobs), then closes the stream when the job finishes. NotFound for an unknown job.
+  // "epoch"; "eval" for gpt jobs), then closes the stream when the job finishes. NotFound for an
+  // unknown job.
   Status Watch(const std::string& id, std::shared_ptr<ChunkStream> stream);
 
   int64_t queued() const;

@@ -307,8 +307,10 @@ Response MlRoutes::TrainLm(Request& req, JsonBody& b) {
   // request names outside its confined directories).
   if (o.size != "tiny" && o.size != "small" && o.size != "base" &&
       (o.size.empty() || o.size.front() != '{')) {
-    return StatusResponse(InvalidArgument("'size' must be tiny, small, base or a JSON object of "
-                                          "model fields, got '" + o.size.substr(0, 80) + "'"));
+    return StatusResponse(
+        InvalidArgument("'size' must be tiny, small, base or a JSON object of "
+                        "model fields, got '" +
+                        o.size.substr(0, 80) + "'"));
   }
   if (auto shape = lm::LmConfigFromSize(o.size, 256); !shape.ok()) {
     return StatusResponse(InvalidArgument("'size': " + shape.status().message()));
@@ -322,13 +324,21 @@ Response MlRoutes::TrainLm(Request& req, JsonBody& b) {
     return StatusResponse(FailedPrecondition(
         "'resume': name the 'run_dir' of an earlier gpt job that has a last.ckpt"));
   }
-  json config = {{"model", kLmModel},   {"data", o.data_dir},   {"size", o.size},
-                 {"steps", o.steps},    {"batch_size", batch},  {"grad_accum", accum},
-                 {"lr", o.lr},          {"seed", seed},         {"warmup", warmup},
-                 {"eval_every", eval_every}, {"precision", o.precision}, {"resume", o.resume},
+  json config = {{"model", kLmModel},
+                 {"data", o.data_dir},
+                 {"size", o.size},
+                 {"steps", o.steps},
+                 {"batch_size", batch},
+                 {"grad_accum", accum},
+                 {"lr", o.lr},
+                 {"seed", seed},
+                 {"warmup", warmup},
+                 {"eval_every", eval_every},
+                 {"precision", o.precision},
+                 {"resume", o.resume},
                  {"threads", o.threads}};
-  return Submitted(req, jobs_.SubmitLm(std::move(o), std::move(config),
-                                       o_.checkpoints_dir + "/" + kLmModel));
+  return Submitted(
+      req, jobs_.SubmitLm(std::move(o), std::move(config), o_.checkpoints_dir + "/" + kLmModel));
 }
 
 Response MlRoutes::TrainAll(Request& req) {

@@ -60,31 +60,35 @@ TEST(LmOps, Bf16InputsAreComputedInFloat) {
 }
 
 TEST(LmModel, ShapesParametersAndExportNames) {
-  LmConfig c;
-  c.vocab_size = 100;
-  c.dim = 32;
-  c.n_layers = 2;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.context = 16;
-  torch::manual_seed(4);
-  GptModel m(c);
-  int64_t n = 0;
-  for (const auto& p : m->parameters()) n += p.numel();
-  EXPECT_EQ(n, ParameterCount(c));
-  torch::Tensor logits = m->forward(torch::randint(0, 100, {2, 9}));
-  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 9, 100}));
-  std::vector<std::string> names;
-  for (const NamedTensor& t : m->ExportTensors()) names.push_back(t.name);
-  std::vector<std::string> want = LlamaTensorNames(c);
-  std::sort(names.begin(), names.end());
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(names, want);
-  // Causality: the logits of a prefix do not depend on what follows it.
-  torch::NoGradGuard ng;
-  torch::Tensor ids = torch::randint(0, 100, {1, 10});
-  torch::Tensor full = m->forward(ids), prefix = m->forward(ids.narrow(1, 0, 6));
-  ExpectClose(full.narrow(1, 0, 6), prefix, 1e-5, "causal");
+  for (bool tied : {true, false}) {
+    LmConfig c;
+    c.tied_embeddings = tied;
+    c.vocab_size = 100;
+    c.dim = 32;
+    c.n_layers = 2;
+    c.n_heads = 4;
+    c.n_kv_heads = 2;
+    c.context = 16;
+    torch::manual_seed(4);
+    GptModel m(c);
+    int64_t n = 0;
+    for (const auto& p : m->parameters()) n += p.numel();
+    EXPECT_EQ(n, ParameterCount(c));
+    torch::Tensor logits = m->forward(torch::randint(0, 100, {2, 9}));
+    EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 9, 100}));
+    std::vector<std::string> names;
+    for (const NamedTensor& t : m->ExportTensors()) names.push_back(t.name);
+    std::vector<std::string> want = LlamaTensorNames(c);
+    std::sort(names.begin(), names.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(names, want);
+    // Causality: the logits of a prefix do not depend on what follows it.
+    torch::NoGradGuard ng;
+    torch::Tensor ids = torch::randint(0, 100, {1, 10});
+    torch::Tensor full = m->forward(ids), prefix = m->forward(ids.narrow(1, 0, 6));
+    ExpectClose(full.narrow(1, 0, 6), prefix, 1e-5, "causal");
+    EXPECT_EQ(std::count(names.begin(), names.end(), "output.weight"), tied ? 0 : 1);
+  }
 }
 
 TEST(LmConfig, SizesAndErrors) {
