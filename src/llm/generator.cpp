@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace mle::llm {
 namespace {
@@ -196,6 +197,30 @@ Result<GenerateStats> Generator::Generate(const std::vector<TokenId>& prompt,
   }
   st.t_gen_ms = MsSince(t0);
   return st;
+}
+
+TokenLogprob ComputeLogprob(const float* logits, int32_t n_vocab, TokenId token, int n_top) {
+  float mx = logits[0];
+  for (int32_t i = 1; i < n_vocab; ++i) mx = std::max(mx, logits[i]);
+  double sum = 0;
+  for (int32_t i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - mx));
+  const double log_z = static_cast<double>(mx) + std::log(sum);
+  TokenLogprob r;
+  r.token = token;
+  r.logprob = static_cast<float>(logits[token] - log_z);
+  n_top = std::clamp(n_top, 0, std::min<int>(kMaxTopLogprobs, n_vocab));
+  if (n_top > 0) {
+    std::vector<TokenId> ids(static_cast<size_t>(n_vocab));
+    for (int32_t i = 0; i < n_vocab; ++i) ids[i] = i;
+    auto better = [logits](TokenId a, TokenId b) {
+      return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+    };
+    std::partial_sort(ids.begin(), ids.begin() + n_top, ids.end(), better);
+    for (int i = 0; i < n_top; ++i) {
+      r.top.emplace_back(ids[i], static_cast<float>(logits[ids[i]] - log_z));
+    }
+  }
+  return r;
 }
 
 }  // namespace mle::llm

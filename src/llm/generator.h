@@ -23,12 +23,28 @@ enum class StopReason { kEog, kStopString, kMaxTokens, kContextFull, kCancelled 
 // "eog", "stop_string", "max_tokens", "context_full", "cancelled".
 const char* StopReasonName(StopReason r);
 
+// One generated token's log-probability under the model (log-softmax of the raw logits,
+// before any sampling transform) and the most likely tokens at that step.
+struct TokenLogprob {
+  TokenId token = 0;
+  float logprob = 0;
+  std::vector<std::pair<TokenId, float>> top;  // most likely first
+};
+
+// The log-probability of `token` and the `n_top` most likely tokens (ties by lower id).
+TokenLogprob ComputeLogprob(const float* logits, int32_t n_vocab, TokenId token, int n_top);
+
+inline constexpr int kMaxTopLogprobs = 20;
+
 struct GenerateOptions {
   int32_t n_predict = 128;        // tokens to generate at most; -1 = until EOG / full context
   std::vector<std::string> stop;  // stop strings (empty strings are ignored)
   SamplingParams sampling;
   bool render_special = false;  // stream control tokens' text (EOG tokens are never shown)
   bool ignore_eos = false;      // keep generating past end-of-generation tokens (benchmarks)
+  // >= 0: record each generated token's log-probability and this many top alternatives
+  // (at most kMaxTopLogprobs) in GenerateStats::logprobs (the scheduler does).
+  int32_t n_logprobs = -1;
   const std::atomic<bool>* cancel = nullptr;  // polled before each decode
 };
 
@@ -40,9 +56,10 @@ struct GenerateStats {
   int32_t n_decoded = 0;        // single-token decode steps
   double t_gen_ms = 0;          // sampling and decoding after the prefill
   StopReason stop_reason = StopReason::kMaxTokens;
-  std::vector<TokenId> tokens;  // the sampled tokens, in order
-  std::string text;             // everything streamed
-  uint64_t seed = 0;            // the sampler's seed
+  std::vector<TokenId> tokens;         // the sampled tokens, in order
+  std::string text;                    // everything streamed
+  uint64_t seed = 0;                   // the sampler's seed
+  std::vector<TokenLogprob> logprobs;  // per generated token (EOG excluded), when asked for
 };
 
 // Receives each newly completed piece of text; return false to stop (reason kCancelled).

@@ -300,6 +300,11 @@ void Scheduler::Sample(Slot& s, const float* logits) {
   if (!s.req->gen.ignore_eos && model_.tokenizer().IsEog(token)) {
     return Finish(s, Status::Ok(), StopReason::kEog);
   }
+  if (s.req->gen.n_logprobs >= 0) {
+    s.st.logprobs.push_back(
+        ComputeLogprob(logits, model_.hparams().n_vocab, token, s.req->gen.n_logprobs));
+    if (s.req->on_logprob) s.req->on_logprob(s.st.logprobs.back());
+  }
   bool stopped = false;
   const std::string piece = s.filter->Push(s.detok->Push(token), &stopped);
   if (!piece.empty()) {

@@ -53,6 +53,8 @@ struct SeqRequest {
   std::chrono::milliseconds queue_timeout{0};
   // Each newly completed piece of text and the token that completed it; false cancels.
   std::function<bool(std::string_view piece)> on_piece;
+  // With gen.n_logprobs >= 0: each generated token's log-probabilities, before its piece.
+  std::function<void(const TokenLogprob& lp)> on_logprob;
   // Exactly once: OK with the stats (stop_reason says why it ended), or the error.
   std::function<void(const Status& status, const GenerateStats& stats,
                      const RequestTimings& timings)>

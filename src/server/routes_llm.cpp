@@ -134,12 +134,91 @@ Status ReadOpenAiCommon(JsonBody& b, GenRequest* g, const Preset* preset) {
   }
   // Accepted for compatibility and ignored: they do not change the output.
   for (const char* f : {"user", "logit_bias"}) (void)b.Raw(f);
-  if (const json* lp = b.Raw("logprobs");
-      lp && !lp->is_null() && lp != nullptr && !(lp->is_boolean() && !lp->get<bool>())) {
-    return InvalidArgument("'logprobs' is not supported by this server yet; leave it out");
-  }
-  (void)b.Raw("top_logprobs");
   return Status::Ok();
+}
+
+// Chat: "logprobs": true and "top_logprobs": 0..20. Completions (legacy): "logprobs": 0..5,
+// the number of alternatives.
+Status ReadLogprobs(JsonBody& b, GenRequest* g, bool chat) {
+  const json* lp = b.Raw("logprobs");
+  const json* top = b.Raw("top_logprobs");
+  if (chat) {
+    if (lp && !lp->is_null() && !lp->is_boolean()) {
+      return InvalidArgument("'logprobs' must be true or false");
+    }
+    const bool on = lp && lp->is_boolean() && lp->get<bool>();
+    int64_t n_top = 0;
+    if (top && !top->is_null()) {
+      if (!top->is_number_integer() || top->get<int64_t>() < 0 ||
+          top->get<int64_t>() > llm::kMaxTopLogprobs) {
+        return InvalidArgument("'top_logprobs' must be an integer from 0 to 20");
+      }
+      if (!on) return InvalidArgument("'top_logprobs' needs \"logprobs\": true");
+      n_top = top->get<int64_t>();
+    }
+    g->gen.n_logprobs = on ? static_cast<int32_t>(n_top) : -1;
+    return Status::Ok();
+  }
+  if (top && !top->is_null()) {
+    return InvalidArgument("'top_logprobs' is a chat field; completions take 'logprobs': 0..5");
+  }
+  if (lp && !lp->is_null()) {
+    if (!lp->is_number_integer() || lp->get<int64_t>() < 0 || lp->get<int64_t>() > 5) {
+      return InvalidArgument("'logprobs' must be an integer from 0 to 5 (alternatives per token)");
+    }
+    g->gen.n_logprobs = static_cast<int32_t>(lp->get<int64_t>());
+  }
+  return Status::Ok();
+}
+
+json TokenBytes(std::string_view piece) {
+  json bytes = json::array();
+  for (char c : piece) bytes.push_back(static_cast<unsigned char>(c));
+  return bytes;
+}
+
+// OpenAI's chat shape: {"content": [{token, logprob, bytes, top_logprobs: [...]}, ...]}.
+json ChatLogprobs(const text::Tokenizer& tok, const std::vector<llm::TokenLogprob>& lps) {
+  json content = json::array();
+  for (const auto& lp : lps) {
+    const std::string piece(tok.TokenToPiece(lp.token, false));
+    json top = json::array();
+    for (const auto& [id, v] : lp.top) {
+      const std::string p(tok.TokenToPiece(id, false));
+      top.push_back({{"token", p}, {"logprob", v}, {"bytes", TokenBytes(p)}});
+    }
+    content.push_back({{"token", piece},
+                       {"logprob", lp.logprob},
+                       {"bytes", TokenBytes(piece)},
+                       {"top_logprobs", top}});
+  }
+  return {{"content", content}};
+}
+
+// The completions (legacy) shape: tokens, token_logprobs, top_logprobs (a map per token),
+// text_offset (from `offset`, the characters before the first token).
+json CompletionLogprobs(const text::Tokenizer& tok, const std::vector<llm::TokenLogprob>& lps,
+                        size_t offset) {
+  json tokens = json::array(), values = json::array(), tops = json::array(),
+       offsets = json::array();
+  for (const auto& lp : lps) {
+    const std::string piece(tok.TokenToPiece(lp.token, false));
+    tokens.push_back(piece);
+    values.push_back(lp.logprob);
+    json top = json::object();
+    for (const auto& [id, v] : lp.top) top[std::string(tok.TokenToPiece(id, false))] = v;
+    tops.push_back(top);
+    offsets.push_back(offset);
+    offset += piece.size();
+  }
+  return {{"tokens", tokens},
+          {"token_logprobs", values},
+          {"top_logprobs", tops},
+          {"text_offset", offsets}};
+}
+
+json LogprobsOrNull(bool wanted, json value) {
+  return wanted ? std::move(value) : json(nullptr);
 }
 
 Status StreamingDisabled() {
@@ -286,7 +365,8 @@ class LlmRoutes {
   Status Submit(std::shared_ptr<LoadedModel> lm, const Request& req,
                 std::vector<llm::TokenId> prompt, const llm::GenerateOptions& gen,
                 std::function<bool(std::string_view)> on_piece,
-                std::function<void(const Done&)> on_done);
+                std::function<void(const Done&)> on_done,
+                std::function<void(const llm::TokenLogprob&)> on_logprob = nullptr);
   void Record(const std::string& model, const Done& d);
 
   Server& server_;
@@ -312,8 +392,10 @@ void LlmRoutes::Record(const std::string& model, const Done& d) {
 Status LlmRoutes::Submit(std::shared_ptr<LoadedModel> lm, const Request& req,
                          std::vector<llm::TokenId> prompt, const llm::GenerateOptions& gen,
                          std::function<bool(std::string_view)> on_piece,
-                         std::function<void(const Done&)> on_done) {
+                         std::function<void(const Done&)> on_done,
+                         std::function<void(const llm::TokenLogprob&)> on_logprob) {
   auto r = std::make_shared<llm::SeqRequest>();
+  r->on_logprob = std::move(on_logprob);
   r->prompt = std::move(prompt);
   r->gen = gen;
   r->cache_key = req.key_id;
@@ -454,6 +536,7 @@ Response LlmRoutes::Chat(Request& req) {
   auto preset = ReadPreset(*body, presets_, default_preset_);
   if (!preset.ok()) return StatusResponse(preset.status());
   Status s = ReadOpenAiCommon(*body, &g, *preset);
+  if (s.ok()) s = ReadLogprobs(*body, &g, /*chat=*/true);
   auto messages = ReadMessages(body->Raw("messages"));
   if (s.ok() && !messages.ok()) s = messages.status();
   for (const char* f : {"tools", "tool_choice", "response_format", "parallel_tool_calls"}) {
@@ -482,16 +565,29 @@ Response LlmRoutes::Chat(Request& req) {
     };
     stream->Write(SseEvent(Dump(chunk({{"role", "assistant"}, {"content", ""}}, nullptr))));
     const bool usage = g.include_usage;
+    // Log-probabilities of the tokens since the last chunk ride on the next one. The
+    // callbacks run on the scheduler's thread, one at a time; the model outlives them.
+    const bool want_lp = g.gen.n_logprobs >= 0;
+    auto pending = std::make_shared<std::vector<llm::TokenLogprob>>();
+    const text::Tokenizer* tp = &tok;
+    auto with_lp = [want_lp, pending, tp](json c) {
+      if (want_lp) {
+        c["choices"][0]["logprobs"] = ChatLogprobs(*tp, *pending);
+        pending->clear();
+      }
+      return c;
+    };
     Status st = Submit(
         *lm, req, std::move(prompt), g.gen,
-        [stream, chunk](std::string_view piece) {
-          return stream->Write(SseEvent(Dump(chunk({{"content", piece}}, nullptr))));
+        [stream, chunk, with_lp](std::string_view piece) {
+          return stream->Write(SseEvent(Dump(with_lp(chunk({{"content", piece}}, nullptr)))));
         },
-        [stream, chunk, head, usage](const Done& d) {
-          json last = chunk(json::object(), FinishReason(d.stats.stop_reason));
+        [stream, chunk, head, usage, with_lp](const Done& d) {
+          json last = with_lp(chunk(json::object(), FinishReason(d.stats.stop_reason)));
           last["timings"] = Timings(d.stats, d.timings);
           EndOpenAiStream(*stream, head, d, std::move(last), usage);
-        });
+        },
+        [pending](const llm::TokenLogprob& lp) { pending->push_back(lp); });
     if (!st.ok()) return StatusResponse(st);
     return Response::EventStream(stream);
   }
@@ -503,10 +599,11 @@ Response LlmRoutes::Chat(Request& req) {
   total.n_generated = 0;
   for (size_t i = 0; i < done->size(); ++i) {
     const auto& st = (*done)[i].stats;
-    choices.push_back({{"index", i},
-                       {"message", {{"role", "assistant"}, {"content", st.text}}},
-                       {"logprobs", nullptr},
-                       {"finish_reason", FinishReason(st.stop_reason)}});
+    choices.push_back(
+        {{"index", i},
+         {"message", {{"role", "assistant"}, {"content", st.text}}},
+         {"logprobs", LogprobsOrNull(g.gen.n_logprobs >= 0, ChatLogprobs(tok, st.logprobs))},
+         {"finish_reason", FinishReason(st.stop_reason)}});
     total.n_generated += st.n_generated;
   }
   return Response::Json(200, json{{"id", id},
@@ -526,6 +623,7 @@ Response LlmRoutes::Completions(Request& req) {
   auto preset = ReadPreset(*body, presets_, default_preset_);
   if (!preset.ok()) return StatusResponse(preset.status());
   Status s = ReadOpenAiCommon(*body, &g, *preset);
+  if (s.ok()) s = ReadLogprobs(*body, &g, /*chat=*/false);
   std::vector<std::string> prompts;
   const json* p = body->Raw("prompt");
   if (s.ok()) {
@@ -565,14 +663,28 @@ Response LlmRoutes::Completions(Request& req) {
           {{{"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", finish}}});
     };
     const bool usage = g.include_usage;
+    const bool want_lp = g.gen.n_logprobs >= 0;
+    auto pending = std::make_shared<std::vector<llm::TokenLogprob>>();
+    auto offset = std::make_shared<size_t>(prompts[0].size());
+    const text::Tokenizer* tp = &tok;
+    auto with_lp = [want_lp, pending, offset, tp](json c) {
+      if (want_lp) {
+        c["choices"][0]["logprobs"] = CompletionLogprobs(*tp, *pending, *offset);
+        for (const auto& lp : *pending) *offset += tp->TokenToPiece(lp.token, false).size();
+        pending->clear();
+      }
+      return c;
+    };
     Status st = Submit(
         *lm, req, tok.Tokenize(prompts[0], true, false), g.gen,
-        [stream, chunk](std::string_view piece) {
-          return stream->Write(SseEvent(Dump(chunk(piece, nullptr))));
+        [stream, chunk, with_lp](std::string_view piece) {
+          return stream->Write(SseEvent(Dump(with_lp(chunk(piece, nullptr)))));
         },
-        [stream, chunk, head, usage](const Done& d) {
-          EndOpenAiStream(*stream, head, d, chunk("", FinishReason(d.stats.stop_reason)), usage);
-        });
+        [stream, chunk, head, usage, with_lp](const Done& d) {
+          EndOpenAiStream(*stream, head, d, with_lp(chunk("", FinishReason(d.stats.stop_reason))),
+                          usage);
+        },
+        [pending](const llm::TokenLogprob& lp) { pending->push_back(lp); });
     if (!st.ok()) return StatusResponse(st);
     return Response::EventStream(stream);
   }
@@ -590,10 +702,13 @@ Response LlmRoutes::Completions(Request& req) {
   llm::GenerateStats total;
   for (size_t i = 0; i < done->size(); ++i) {
     const auto& st = (*done)[i].stats;
-    choices.push_back({{"index", i},
-                       {"text", st.text},
-                       {"logprobs", nullptr},
-                       {"finish_reason", FinishReason(st.stop_reason)}});
+    const size_t prompt_chars = prompts[i / static_cast<size_t>(g.n)].size();
+    choices.push_back(
+        {{"index", i},
+         {"text", st.text},
+         {"logprobs", LogprobsOrNull(g.gen.n_logprobs >= 0,
+                                     CompletionLogprobs(tok, st.logprobs, prompt_chars))},
+         {"finish_reason", FinishReason(st.stop_reason)}});
     total.n_prompt_tokens += st.n_prompt_tokens;
     total.n_prompt_reused += st.n_prompt_reused;
     total.n_generated += st.n_generated;

@@ -415,5 +415,54 @@ TEST_F(ServeLlmTest, ADisconnectedStreamStopsGenerating) {
   EXPECT_NE(m.body.find("mle_llm_slots_active 0"), std::string::npos) << m.body;
 }
 
+// logprobs: the chat shape (content[] with top_logprobs), the completions shape streamed
+// (tokens that add up to the text), greedy picks the most likely token, and bad values.
+TEST_F(ServeLlmTest, LogprobsInChatAndCompletions) {
+  ServeProcess s(dir_, {});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  json body = Chat("Count to five.", 8);
+  body["logprobs"] = true;
+  body["top_logprobs"] = 3;
+  HttpResult r = Post(s, "/v1/chat/completions", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  const json& content = j["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), j["usage"]["completion_tokens"].get<size_t>() -
+                                (j["choices"][0]["finish_reason"] == "stop" ? 1 : 0));
+  std::string joined;
+  for (const json& t : content) {
+    EXPECT_LE(t["logprob"].get<double>(), 0.0);
+    ASSERT_EQ(t["top_logprobs"].size(), 3u);
+    EXPECT_EQ(t["top_logprobs"][0]["token"], t["token"]);  // greedy: the most likely one
+    EXPECT_GE(t["top_logprobs"][0]["logprob"].get<double>(),
+              t["top_logprobs"][1]["logprob"].get<double>());
+    joined += t["token"].get<std::string>();
+  }
+  EXPECT_EQ(joined, j["choices"][0]["message"]["content"].get<std::string>());
+  body.erase("logprobs");
+  EXPECT_EQ(Post(s, "/v1/chat/completions", body).status, 400);  // top_logprobs alone
+  body["logprobs"] = true;
+  body["top_logprobs"] = 21;
+  EXPECT_EQ(Post(s, "/v1/chat/completions", body).status, 400);
+
+  json c = {{"model", kQwen}, {"prompt", "One, two,"}, {"max_tokens", 6}, {"temperature", 0},
+            {"logprobs", 2}, {"stream", true}};
+  r = Post(s, "/v1/completions", c);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string text, from_tokens;
+  for (const std::string& e : Events(r.body)) {
+    if (e == "[DONE]") break;
+    json chunk = json::parse(e);
+    text += chunk["choices"][0]["text"].get<std::string>();
+    for (const json& t : chunk["choices"][0]["logprobs"]["tokens"]) {
+      from_tokens += t.get<std::string>();
+    }
+  }
+  EXPECT_FALSE(text.empty());
+  EXPECT_EQ(from_tokens, text);
+  c["logprobs"] = 6;
+  EXPECT_EQ(Post(s, "/v1/completions", c).status, 400);
+}
+
 }  // namespace
 }  // namespace mle
