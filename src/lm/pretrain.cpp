@@ -282,6 +282,11 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
     start_step = resume_meta.value("step", int64_t{0});
     best_val = resume_meta.value("best_val_loss", best_val);
     precision = resume_meta.value("precision", std::string("fp32"));
+    if (o.precision != "auto" && o.precision != precision) {
+      return InvalidArgument("--precision " + o.precision + ": the run in '" + o.run_dir +
+                             "' trains in " + precision +
+                             " (resume it without --precision, or start a new run)");
+    }
     if (run_id.empty()) run_id = resume_meta.value("run_id", std::string());
   }
   MLE_ASSIGN_OR_RETURN(std::vector<Batch> val_batches,

@@ -213,6 +213,15 @@ TEST_F(LmPipeline, BadPretrainInputIsOneLineAndWritesNothing) {
               "--resume", "--quiet"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("shape"), std::string::npos) << r.err;
+  // Resuming in another precision than the run's.
+  std::vector<std::string> other_precision = PretrainArgs(*dir_ + "/run");
+  other_precision.back() = "--resume";  // in place of --quiet
+  for (size_t i = 0; i + 1 < other_precision.size(); ++i) {
+    if (other_precision[i] == "--precision") other_precision[i + 1] = "bf16";
+  }
+  r = Engine(other_precision);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--precision bf16"), std::string::npos) << r.err;
   // A run directory that already holds a run.
   r = Engine({"lm", "pretrain", "--data", *dir_ + "/data", "--size", kSize, "-o", *dir_ + "/run",
               "--quiet"});
