@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 namespace mle {
 namespace {
 
@@ -109,6 +112,19 @@ void RemoveStaleTempFiles(const std::string& dir) {
     std::string name = entry.path().filename().string();
     if (name.find(".tmp.") != std::string::npos) std::filesystem::remove(entry.path(), ec);
   }
+}
+
+Status KeepJsonLines(const std::string& path,
+                     const std::function<bool(const nlohmann::json& line)>& keep) {
+  if (!FileExists(path)) return Status::Ok();
+  MLE_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  std::istringstream in(text);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded() && keep(j)) kept += line + "\n";
+  }
+  return WriteFileAtomic(path, kept);
 }
 
 Result<std::string> ConfinedPath(const std::string& root, const std::string& requested,

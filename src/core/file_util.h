@@ -3,8 +3,11 @@
 // reader (or a process killed mid-write) sees either the old file or the new one, never a mix.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/status.h"
 
@@ -24,6 +27,12 @@ bool IsDirectory(const std::string& path);
 
 // Appends one line (plus '\n') to a file and flushes it; used for JSONL logs.
 Status AppendLine(const std::string& path, std::string_view line);
+
+// Rewrites a JSONL log atomically with only the lines `keep` accepts (a resumed run cuts its
+// metrics back to its checkpoint). Lines that are not JSON (a torn last line) are dropped. A
+// missing file is left missing.
+Status KeepJsonLines(const std::string& path,
+                     const std::function<bool(const nlohmann::json& line)>& keep);
 
 // A path a request names, confined to `root`: "" means `root` itself; a relative path is
 // taken inside `root`; an absolute one must lie inside it. Any ".." component, and any path

@@ -318,4 +318,13 @@ Result<std::vector<TensorPlan>> PlanQuantization(const ModelFacts& facts,
   return plans;
 }
 
+std::vector<TensorPlan> PlanUnquantized(const std::vector<TensorDesc>& tensors) {
+  std::vector<TensorPlan> plans;
+  for (const TensorDesc& d : tensors) plans.push_back({d.name, d.type, d.type, false, false});
+  std::sort(plans.begin(), plans.end(), [](const TensorPlan& a, const TensorPlan& b) {
+    return LlamaTensorOrderLess(a.name, b.name);
+  });
+  return plans;
+}
+
 }  // namespace mle::kernels

@@ -55,6 +55,9 @@ Result<std::vector<TensorPlan>> PlanQuantization(const ModelFacts& facts,
                                                  const std::vector<TensorDesc>& tensors,
                                                  QuantPreset preset);
 
+// Every tensor kept in its own type (an F32 model written as F32), in llama.cpp's order.
+std::vector<TensorPlan> PlanUnquantized(const std::vector<TensorDesc>& tensors);
+
 // llama.cpp's tensor order: by the N of "blk.N." (-1 when absent), then by name.
 bool LlamaTensorOrderLess(const std::string& a, const std::string& b);
 

@@ -4,6 +4,7 @@
 #include "llm/generator.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 
@@ -210,14 +211,24 @@ TokenLogprob ComputeLogprob(const float* logits, int32_t n_vocab, TokenId token,
   r.logprob = static_cast<float>(logits[token] - log_z);
   n_top = std::clamp(n_top, 0, std::min<int>(kMaxTopLogprobs, n_vocab));
   if (n_top > 0) {
-    std::vector<TokenId> ids(static_cast<size_t>(n_vocab));
-    for (int32_t i = 0; i < n_vocab; ++i) ids[i] = i;
+    // One pass keeping the n_top best in order (insertion into a short array): no per-token
+    // allocation over the vocabulary on the sampling path.
     auto better = [logits](TokenId a, TokenId b) {
       return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
     };
-    std::partial_sort(ids.begin(), ids.begin() + n_top, ids.end(), better);
+    std::array<TokenId, kMaxTopLogprobs> best{};
+    int n = 0;
+    for (TokenId i = 0; i < n_vocab; ++i) {
+      if (n == n_top && !better(i, best[n - 1])) continue;
+      int at = n < n_top ? n++ : n - 1;
+      while (at > 0 && better(i, best[at - 1])) {
+        best[at] = best[at - 1];
+        --at;
+      }
+      best[at] = i;
+    }
     for (int i = 0; i < n_top; ++i) {
-      r.top.emplace_back(ids[i], static_cast<float>(logits[ids[i]] - log_z));
+      r.top.emplace_back(best[i], static_cast<float>(logits[best[i]] - log_z));
     }
   }
   return r;

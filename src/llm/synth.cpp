@@ -211,13 +211,8 @@ Result<std::vector<kernels::TensorPlan>> PlanTypes(const SynthShape& shape,
   std::string upper = type_name;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (upper == "F32") {
-    std::vector<kernels::TensorPlan> plans;
-    for (const auto& d : descs) plans.push_back({d.name, d.type, d.type, false, false});
-    std::sort(plans.begin(), plans.end(), [](const auto& a, const auto& b) {
-      return kernels::LlamaTensorOrderLess(a.name, b.name);
-    });
     *file_type = 0;  // LLAMA_FTYPE_ALL_F32
-    return plans;
+    return kernels::PlanUnquantized(descs);
   }
   Result<kernels::QuantPreset> preset = kernels::ParseQuantPreset(type_name);
   if (!preset.ok()) {

@@ -1,6 +1,5 @@
 #include "lm/gguf_export.h"
 
-#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <unordered_map>
@@ -125,10 +124,7 @@ Result<ExportReport> WriteLlamaGguf(const LmConfig& c, const LmTokenizer& tok,
   std::vector<kernels::TensorPlan> plans;
   uint32_t file_type = 0;  // LLAMA_FTYPE_ALL_F32
   if (type == "F32") {
-    for (const auto& d : descs) plans.push_back({d.name, d.type, d.type, false, false});
-    std::sort(plans.begin(), plans.end(), [](const auto& a, const auto& b) {
-      return kernels::LlamaTensorOrderLess(a.name, b.name);
-    });
+    plans = kernels::PlanUnquantized(descs);
   } else {
     MLE_ASSIGN_OR_RETURN(kernels::QuantPreset preset, kernels::ParseQuantPreset(type));
     file_type = kernels::LlamaFileType(preset);

@@ -32,23 +32,29 @@ Status SaveLmCheckpoint(const std::string& path, GptModel& model,
   return train::WriteCheckpointFile(path, m, payload.str());
 }
 
-Result<nlohmann::json> ReadLmCheckpointMeta(const std::string& path) {
+namespace {
+
+// The container, checked (checksum, sizes) and known to hold an own-LLM checkpoint.
+Result<train::CheckpointContents> ReadLmCheckpoint(const std::string& path) {
   MLE_ASSIGN_OR_RETURN(train::CheckpointContents c, train::ReadCheckpointFile(path));
   if (c.meta.value("format", "") != kLmCheckpointFormat) {
     return InvalidArgument("'" + path +
                            "' is not an own-LLM checkpoint (it was written by `ml-engine "
                            "train`; give a checkpoint from `ml-engine lm pretrain`)");
   }
+  return c;
+}
+
+}  // namespace
+
+Result<nlohmann::json> ReadLmCheckpointMeta(const std::string& path) {
+  MLE_ASSIGN_OR_RETURN(train::CheckpointContents c, ReadLmCheckpoint(path));
   return c.meta;
 }
 
 Result<nlohmann::json> LoadLmCheckpoint(const std::string& path, GptModel& model,
                                         torch::optim::Optimizer* optimizer) {
-  MLE_ASSIGN_OR_RETURN(train::CheckpointContents c, train::ReadCheckpointFile(path));
-  if (c.meta.value("format", "") != kLmCheckpointFormat) {
-    return InvalidArgument("'" + path +
-                           "' is not an own-LLM checkpoint (from `ml-engine lm pretrain`)");
-  }
+  MLE_ASSIGN_OR_RETURN(train::CheckpointContents c, ReadLmCheckpoint(path));
   const nlohmann::json want = ToJson(model->config());
   if (!c.meta.contains("config") || c.meta["config"] != want) {
     return InvalidArgument("checkpoint '" + path + "' holds a model of shape " +

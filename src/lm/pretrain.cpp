@@ -148,19 +148,6 @@ Result<double> ValLoss(GptModel& model, const std::vector<Batch>& batches, bool 
   return sum / static_cast<double>(batches.size());
 }
 
-Status TruncateMetrics(const std::string& path, int64_t step) {
-  if (!FileExists(path)) return Status::Ok();
-  MLE_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  std::istringstream in(text);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || j.value("step", int64_t{0}) > step) continue;
-    kept += line + "\n";
-  }
-  return WriteFileAtomic(path, kept);
-}
-
 Status CopyTokenizer(const std::string& from, const std::string& to_dir) {
   MLE_RETURN_IF_ERROR(EnsureDir(to_dir));
   for (const char* f : {"tokenizer.model", "tokenizer.json"}) {
@@ -358,7 +345,10 @@ Result<PretrainResult> Pretrain(const PretrainOptions& opts, const PretrainCallb
                                {"source", o.source}};
   MLE_RETURN_IF_ERROR(WriteFileAtomic(o.run_dir + "/config.json", run_config.dump(2) + "\n"));
   if (o.resume) {
-    MLE_RETURN_IF_ERROR(TruncateMetrics(metrics_path, start_step));
+    // The metrics log reads as one run: lines past the checkpoint are dropped.
+    MLE_RETURN_IF_ERROR(KeepJsonLines(metrics_path, [&](const nlohmann::json& j) {
+      return j.value("step", int64_t{0}) <= start_step;
+    }));
   }
   train::RunRecord rec;
   if (auto existing = store->Get(run_id); existing.ok() && existing->has_value()) rec = **existing;

@@ -196,9 +196,9 @@ json ChatLogprobs(const text::Tokenizer& tok, const std::vector<llm::TokenLogpro
 }
 
 // The completions (legacy) shape: tokens, token_logprobs, top_logprobs (a map per token),
-// text_offset (from `offset`, the characters before the first token).
+// text_offset (from *offset, the characters before the first token; advanced past the last).
 json CompletionLogprobs(const text::Tokenizer& tok, const std::vector<llm::TokenLogprob>& lps,
-                        size_t offset) {
+                        size_t* offset) {
   json tokens = json::array(), values = json::array(), tops = json::array(),
        offsets = json::array();
   for (const auto& lp : lps) {
@@ -208,8 +208,8 @@ json CompletionLogprobs(const text::Tokenizer& tok, const std::vector<llm::Token
     json top = json::object();
     for (const auto& [id, v] : lp.top) top[std::string(tok.TokenToPiece(id, false))] = v;
     tops.push_back(top);
-    offsets.push_back(offset);
-    offset += piece.size();
+    offsets.push_back(*offset);
+    *offset += piece.size();
   }
   return {{"tokens", tokens},
           {"token_logprobs", values},
@@ -669,8 +669,7 @@ Response LlmRoutes::Completions(Request& req) {
     const text::Tokenizer* tp = &tok;
     auto with_lp = [want_lp, pending, offset, tp](json c) {
       if (want_lp) {
-        c["choices"][0]["logprobs"] = CompletionLogprobs(*tp, *pending, *offset);
-        for (const auto& lp : *pending) *offset += tp->TokenToPiece(lp.token, false).size();
+        c["choices"][0]["logprobs"] = CompletionLogprobs(*tp, *pending, offset.get());
         pending->clear();
       }
       return c;
@@ -702,12 +701,12 @@ Response LlmRoutes::Completions(Request& req) {
   llm::GenerateStats total;
   for (size_t i = 0; i < done->size(); ++i) {
     const auto& st = (*done)[i].stats;
-    const size_t prompt_chars = prompts[i / static_cast<size_t>(g.n)].size();
+    size_t prompt_chars = prompts[i / static_cast<size_t>(g.n)].size();
     choices.push_back(
         {{"index", i},
          {"text", st.text},
          {"logprobs", LogprobsOrNull(g.gen.n_logprobs >= 0,
-                                     CompletionLogprobs(tok, st.logprobs, prompt_chars))},
+                                     CompletionLogprobs(tok, st.logprobs, &prompt_chars))},
          {"finish_reason", FinishReason(st.stop_reason)}});
     total.n_prompt_tokens += st.n_prompt_tokens;
     total.n_prompt_reused += st.n_prompt_reused;

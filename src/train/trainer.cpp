@@ -58,22 +58,10 @@ nlohmann::json EpochJson(const EpochMetrics& m) {
 // Keeps only the metrics lines a resumed run has not yet replaced (steps up to the
 // checkpoint, epochs it completed), so the log reads as one uninterrupted run.
 Status TruncateMetricsLog(const std::string& path, int64_t global_step, int64_t epochs_done) {
-  if (!FileExists(path)) return Status::Ok();
-  MLE_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  std::string kept;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? nl : nl - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded()) continue;  // a torn last line from a killed process
-    bool keep =
-        (j.value("type", "") == "step" && j.value("global_step", INT64_MAX) <= global_step) ||
-        (j.value("type", "") == "epoch" && j.value("epoch", INT64_MAX) <= epochs_done);
-    if (keep) kept += line + "\n";
-  }
-  return WriteFileAtomic(path, kept);
+  return KeepJsonLines(path, [&](const nlohmann::json& j) {
+    return (j.value("type", "") == "step" && j.value("global_step", INT64_MAX) <= global_step) ||
+           (j.value("type", "") == "epoch" && j.value("epoch", INT64_MAX) <= epochs_done);
+  });
 }
 
 }  // namespace
