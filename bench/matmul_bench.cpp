@@ -37,26 +37,32 @@ struct Weights {
   size_t bytes = 0;
   size_t copies = 0;
   size_t row_bytes = 0;
+  kernels::WeightLayout layout = kernels::WeightLayout::kRows;  // as a loaded model has it
 };
 
 Weights MakeWeights(TensorType type, int64_t rows, int64_t cols) {
   Weights w;
   w.row_bytes = *mle::gguf::RowSizeBytes(type, cols);
-  w.bytes = w.row_bytes * rows;
-  w.copies = std::max<size_t>(1, (kRotateBytes + w.bytes - 1) / w.bytes);
-  w.mem.resize(w.bytes * w.copies + 64);
+  std::vector<uint8_t> stored(w.row_bytes * rows);
   std::mt19937 rng(1);
   std::normal_distribution<float> g(0.0f, 0.02f);
   const int64_t distinct = std::min<int64_t>(rows, 64);
   std::vector<float> src(cols);
   for (int64_t r = 0; r < distinct; ++r) {
     for (auto& v : src) v = g(rng);
-    (void)kernels::QuantizeRow(type, src.data(), w.mem.data() + r * w.row_bytes, cols);
+    (void)kernels::QuantizeRow(type, src.data(), stored.data() + r * w.row_bytes, cols);
   }
   for (int64_t r = distinct; r < rows; ++r) {
-    std::memcpy(w.mem.data() + r * w.row_bytes, w.mem.data() + (r % distinct) * w.row_bytes,
+    std::memcpy(stored.data() + r * w.row_bytes, stored.data() + (r % distinct) * w.row_bytes,
                 w.row_bytes);
   }
+  // The layout model loading would choose (kernels::PreferredLayout).
+  const kernels::WeightMatrix rows_view{type, stored.data(), rows, cols, w.row_bytes};
+  w.layout = kernels::PreferredLayout(rows_view);
+  w.bytes = kernels::RepackedBytes(rows_view, w.layout);
+  w.copies = std::max<size_t>(1, (kRotateBytes + w.bytes - 1) / w.bytes);
+  w.mem.resize(w.bytes * w.copies + 64);
+  kernels::RepackWeights(rows_view, w.layout, w.mem.data());
   for (size_t c = 1; c < w.copies; ++c)
     std::memcpy(w.mem.data() + c * w.bytes, w.mem.data(), w.bytes);
   return w;
@@ -76,7 +82,8 @@ void BM_MatMul(benchmark::State& state) {
   kernels::MatMulScratch scratch;
   size_t copy = 0;
   for (auto _ : state) {
-    const kernels::WeightMatrix wm{type, w.mem.data() + copy * w.bytes, rows, cols, w.row_bytes};
+    const kernels::WeightMatrix wm{type,    w.mem.data() + copy * w.bytes, rows, cols, w.row_bytes,
+                                   w.layout};
     kernels::MatMul(pool, wm, x.data(), n_tokens, cols, y.data(), rows, scratch);
     benchmark::DoNotOptimize(y.data());
     copy = (copy + 1) % w.copies;
@@ -99,7 +106,7 @@ void BM_MatMulHot(benchmark::State& state) {
   std::vector<float> x(cols, 0.5f), y(rows);
   mle::ThreadPool pool(1);
   kernels::MatMulScratch scratch;
-  const kernels::WeightMatrix wm{type, w.mem.data(), rows, cols, w.row_bytes};
+  const kernels::WeightMatrix wm{type, w.mem.data(), rows, cols, w.row_bytes, w.layout};
   for (auto _ : state) {
     kernels::MatMul(pool, wm, x.data(), 1, cols, y.data(), rows, scratch);
     benchmark::DoNotOptimize(y.data());

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -67,6 +68,18 @@ Result<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path) {
   Status s = GgufParser::Parse(file.get());
   if (!s.ok()) return s.WithContext("'" + path + "'");
   return file;
+}
+
+void GgufFile::ReleasePages(const void* p, size_t n) const {
+  if (map_ == nullptr || n == 0) return;
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t base = reinterpret_cast<uintptr_t>(map_);
+  uintptr_t lo = std::max(reinterpret_cast<uintptr_t>(p), base);
+  uintptr_t hi = std::min(reinterpret_cast<uintptr_t>(p) + n, base + map_size_);
+  lo = (lo + page - 1) & ~(page - 1);
+  hi &= ~(page - 1);
+  // A private read-only file mapping: dropping pages loses nothing (advice only).
+  if (hi > lo) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
 }
 
 Result<std::unique_ptr<GgufFile>> GgufFile::FromBuffer(const uint8_t* data, size_t size) {

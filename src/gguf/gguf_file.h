@@ -204,6 +204,11 @@ class GgufFile {
   // The whole file / buffer.
   const uint8_t* data() const { return data_; }
 
+  // Tells the kernel that the mapped pages lying wholly inside [p, p + n) are not needed now
+  // (a copy of them is used instead), so they stop counting as resident; they are read back
+  // from the file if touched again. No effect on a FromBuffer file. Contents never change.
+  void ReleasePages(const void* p, size_t n) const;
+
  private:
   GgufFile() = default;
   friend class GgufParser;

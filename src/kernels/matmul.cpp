@@ -13,7 +13,9 @@
 
 #include "core/cpu_info.h"
 #include "kernels/matmul_isa.h"
+#include "kernels/quant_blocks.h"
 #include "kernels/quant_ref.h"
+#include "kernels/quant_search.h"
 
 namespace mle::kernels {
 
@@ -126,7 +128,97 @@ Status CheckWeightMatrix(const WeightMatrix& w) {
     return InvalidArgument("weight data of type " + std::string(info->name) +
                            " must be 2-byte aligned");
   }
+  if (w.layout != WeightLayout::kRows) {
+    const bool q4_0 = w.layout == WeightLayout::kQ4_0x8;
+    const gguf::TensorType want = q4_0 ? gguf::TensorType::kQ4_0 : gguf::TensorType::kQ4_K;
+    if (w.type != want || w.rows % 8 != 0) {
+      return InvalidArgument(std::string("the ") + (q4_0 ? "Q4_0x8" : "Q4_Kx8") + " layout needs " +
+                             std::string(gguf::TensorTypeName(want)) +
+                             " weights with a multiple of 8 rows (got " + std::string(info->name) +
+                             ", " + std::to_string(w.rows) + " rows)");
+    }
+  }
   return Status::Ok();
+}
+
+WeightLayout PreferredLayout(const WeightMatrix& w) {
+  const IsaTable& isa = internal::ActiveTable();
+  // The scalar code gains nothing from interleaved rows; the SIMD kernels do (matmul.h).
+  if (isa.isa == internal::Isa::kScalar || w.rows % 8 != 0) return WeightLayout::kRows;
+  WeightLayout l = WeightLayout::kRows;
+  if (w.type == gguf::TensorType::kQ4_0) l = WeightLayout::kQ4_0x8;
+  if (w.type == gguf::TensorType::kQ4_K) l = WeightLayout::kQ4_Kx8;
+  return l != WeightLayout::kRows && isa.packed(l).fn != nullptr ? l : WeightLayout::kRows;
+}
+
+size_t RepackedBytes(const WeightMatrix& w, WeightLayout layout) {
+  if (layout == WeightLayout::kQ4_Kx8) {
+    return static_cast<size_t>(w.rows / 8) * (w.cols / 256) * internal::kQ4_Kx8BlockBytes;
+  }
+  return static_cast<size_t>(w.rows) * w.row_bytes;
+}
+
+namespace {
+
+// kQ4_Kx8 (matmul.h, matmul_isa.h offsets): one group of 8 rows starting at row `r0`.
+void RepackQ4_KGroup(const WeightMatrix& w, int64_t r0, uint8_t* group) {
+  const int64_t nb = w.cols / 256;
+  const auto* src = static_cast<const uint8_t*>(w.data);
+  for (int i = 0; i < 8; ++i) {
+    const auto* row = reinterpret_cast<const BlockQ4_K*>(src + (r0 + i) * w.row_bytes);
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t* blk = group + b * internal::kQ4_Kx8BlockBytes;
+      std::memcpy(blk + internal::kQ4_Kx8D + 2 * i, &row[b].d, 2);
+      std::memcpy(blk + internal::kQ4_Kx8Dmin + 2 * i, &row[b].dmin, 2);
+      for (int g = 0; g < 8; ++g) {
+        uint8_t sc, m;
+        internal::GetScaleMinK4(g, row[b].scales, &sc, &m);
+        blk[internal::kQ4_Kx8Scales + 8 * g + i] = sc;
+        blk[internal::kQ4_Kx8Mins + 16 * (g / 2) + 2 * i + (g % 2)] = m;
+      }
+      for (int c = 0; c < 4; ++c) {
+        for (int k = 0; k < 8; ++k) {
+          std::memcpy(blk + internal::kQ4_Kx8Codes + 32 * (8 * c + k) + 4 * i,
+                      row[b].qs + 32 * c + 4 * k, 4);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+WeightMatrix RepackWeights(const WeightMatrix& w, WeightLayout layout, void* dst) {
+  WeightMatrix out = w;
+  out.data = dst;
+  out.layout = layout;
+  const auto* src = static_cast<const uint8_t*>(w.data);
+  auto* d = static_cast<uint8_t*>(dst);
+  if (layout == WeightLayout::kRows) {
+    std::memcpy(d, src, w.rows * w.row_bytes);
+    return out;
+  }
+  if (layout == WeightLayout::kQ4_Kx8) {
+    const size_t group_bytes = RepackedBytes(w, layout) / (w.rows / 8);
+    for (int64_t g = 0; g < w.rows / 8; ++g) RepackQ4_KGroup(w, 8 * g, d + g * group_bytes);
+    return out;
+  }
+  // kQ4_0x8: block b of rows 8g..8g+7 -> 8 scales, then row i's qs[4v..4v+3] at 32v + 4i.
+  constexpr int kG = internal::kQ4_0x8Rows;
+  const int64_t nb = w.cols / 32;
+  for (int64_t g = 0; g < w.rows / kG; ++g) {
+    uint8_t* group = d + g * kG * w.row_bytes;
+    for (int i = 0; i < kG; ++i) {
+      const auto* row = reinterpret_cast<const BlockQ4_0*>(src + (g * kG + i) * w.row_bytes);
+      for (int64_t b = 0; b < nb; ++b) {
+        uint8_t* blk = group + b * internal::kQ4_0x8BlockBytes;
+        std::memcpy(blk + 2 * i, &row[b].d, 2);
+        for (int v = 0; v < 4; ++v)
+          std::memcpy(blk + 2 * kG + 32 * v + 4 * i, row[b].qs + 4 * v, 4);
+      }
+    }
+  }
+  return out;
 }
 
 namespace {
@@ -161,7 +253,7 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
             int64_t x_stride, float* y, int64_t y_stride, MatMulScratch& scratch) {
   if (n_tokens <= 0) return;
   const IsaTable& isa = internal::ActiveTable();
-  TypeKernel k = isa.kernel(w.type);
+  TypeKernel k = w.layout == WeightLayout::kRows ? isa.kernel(w.type) : isa.packed(w.layout);
   const bool dequant = k.fn == nullptr;
   if (dequant) k = isa.kernel(gguf::TensorType::kF32);
   const int64_t n = w.cols;
@@ -186,6 +278,9 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
   const int64_t n_chunks = (w.rows + chunk - 1) / chunk;
   std::atomic<int64_t> next{pool.size()};
   const auto* wdata = static_cast<const uint8_t*>(w.data);
+  // Repacked layouts store whole groups of k.max_rows rows; tiles start on a group.
+  const bool grouped = w.layout != WeightLayout::kRows;
+  const size_t group_bytes = grouped ? RepackedBytes(w, w.layout) / (w.rows / k.max_rows) : 0;
 
   auto work = [&](int ith, int nth) {
     float* rows_f32 = dequant ? reinterpret_cast<float*>(wbuf + ith * wbuf_bytes) : nullptr;
@@ -194,7 +289,7 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
       for (int64_t r0 = c * chunk; r0 < r_end; r0 += k.max_rows) {
         internal::Tile tile{};
         tile.nr = static_cast<int>(std::min<int64_t>(k.max_rows, r_end - r0));
-        tile.w = wdata + r0 * w.row_bytes;
+        tile.w = grouped ? wdata + r0 / k.max_rows * group_bytes : wdata + r0 * w.row_bytes;
         tile.w_row_bytes = w.row_bytes;
         if (dequant) {
           for (int r = 0; r < tile.nr; ++r) {

@@ -14,14 +14,28 @@
 
 namespace mle::kernels {
 
-// A 2-D weight matrix in its stored layout: `rows` rows of `cols` elements, each row
-// `row_bytes` bytes (RowSizeBytes(type, cols)), rows contiguous.
+// How a weight matrix's bytes are arranged. kRows: as GGUF stores them, row after row.
+// kQ4_0x8: Q4_0 rows interleaved 8 at a time by RepackWeights (same byte count): for each group
+// of 8 rows and each block b, the 8 rows' F16 scales (16 bytes), then 4 x 32 code bytes where
+// bytes 4i..4i+3 of vector v are row i's qs[4v..4v+3]. One 8-lane integer dot step then
+// multiplies 4 elements of all 8 rows with the same 4 activations, so each row's sum stays in
+// its own lane and needs no horizontal reduction; a group is also one sequential stream.
+// kQ4_Kx8: Q4_K in the same scheme, per super-block of 8 rows: 8 F16 d, 8 F16 dmin, the
+// unpacked 6-bit scales [group][row] and mins [group pair][row][2] as bytes, then 32 code
+// vectors (chunk c, step k) holding row i's qs[32c+4k..+3] at bytes 4i..4i+3 (low nibbles:
+// group 2c, high: group 2c+1); 1184 bytes per 8 x 256 elements (1152 stored).
+enum class WeightLayout : uint8_t { kRows, kQ4_0x8, kQ4_Kx8 };
+
+// A 2-D weight matrix: `rows` rows of `cols` elements, each row `row_bytes` bytes
+// (RowSizeBytes(type, cols)); rows contiguous (kRows) or in groups of 8 (kQ4_0x8, where group
+// g spans RepackedBytes / (rows / 8) bytes).
 struct WeightMatrix {
   gguf::TensorType type = gguf::TensorType::kF32;
   const void* data = nullptr;
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_bytes = 0;
+  WeightLayout layout = WeightLayout::kRows;
 };
 
 // Scratch memory a caller keeps across calls (quantized activations, per-thread buffers), so
@@ -45,6 +59,18 @@ bool MatMulSupports(gguf::TensorType t);
 // Checks that `w` is well-formed for MatMul: supported type, cols a multiple of the block size,
 // row_bytes matching. Model loading calls this once per weight.
 Status CheckWeightMatrix(const WeightMatrix& w);
+
+// The layout MatMul runs `w` (stored as kRows) fastest in on this CPU: kQ4_0x8 / kQ4_Kx8 for
+// Q4_0 / Q4_K matrices with a multiple of 8 rows where a SIMD kernel for it exists, else kRows.
+WeightLayout PreferredLayout(const WeightMatrix& w);
+
+// Bytes of `w`'s data in `layout` (rows * row_bytes for kRows and kQ4_0x8).
+size_t RepackedBytes(const WeightMatrix& w, WeightLayout layout);
+
+// Copies `w` (layout kRows) into `dst` (RepackedBytes(w, layout) bytes) in `layout` and returns
+// the matrix viewing dst. REQUIRES: CheckWeightMatrix(w).ok(), w.layout == kRows, and layout
+// is kRows or PreferredLayout(w)'s choice for its type and shape.
+WeightMatrix RepackWeights(const WeightMatrix& w, WeightLayout layout, void* dst);
 
 // y[t * y_stride + r] = sum_c W[r][c] * x[t * x_stride + c] for t < n_tokens, r < w.rows.
 // As in llama.cpp, the activations are first rounded to the weight type's dot-product format:

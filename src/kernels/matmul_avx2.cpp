@@ -19,6 +19,9 @@ using gguf::TensorType;
 // (16 accumulators; the decoded weights are reloaded from L1), float types 3 x 4, K-quants
 // 4 x 2 (they also hold an int32 sum per pair).
 constexpr int kRows = 4, kTokens = 4, kRowsF = 3, kTokensF = 4, kRowsK = 4, kTokensK = 2;
+// Q4_0 / Q4_K in groups of 8 rows: 8 step vectors + 4 accumulators + temporaries fill the 16
+// registers.
+constexpr int kTokensX8 = 4;
 
 template <typename Kern, int MR, int NR>
 TypeKernel Make(ActFormat act) {
@@ -54,11 +57,24 @@ TypeKernel Kernel(TensorType type) {
   }
 }
 
+TypeKernel Packed(WeightLayout layout) {
+  switch (layout) {
+    case WeightLayout::kQ4_0x8:
+      return {ActFormat::kQ8_32, &DispatchGroupTile<GemmQ4_0x8<false>, kTokensX8>, kQ4_0x8Rows,
+              kTokensX8};
+    case WeightLayout::kQ4_Kx8:
+      return {ActFormat::kQ8_K, &DispatchGroupTile<GemmQ4_Kx8<false>, kTokensX8>, kQ4_Kx8Rows,
+              kTokensX8};
+    default:
+      return {};
+  }
+}
+
 }  // namespace
 }  // namespace avx2
 
 const IsaTable* Avx2Table() {
-  static const IsaTable table{Isa::kAvx2, "avx2", avx2::Kernel, avx2::ConvertRow};
+  static const IsaTable table{Isa::kAvx2, "avx2", avx2::Kernel, avx2::Packed, avx2::ConvertRow};
   return &table;
 }
 

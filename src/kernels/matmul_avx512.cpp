@@ -112,6 +112,8 @@ struct GemmBf16Dp {
 
 // Tile shapes: as AVX2 (measured there); 32 vector registers leave room for 4 x 4 float tiles.
 constexpr int kRows = 4, kTokens = 4, kRowsK = 4, kTokensK = 2;
+// Q4_0 / Q4_K in groups of 8 rows: 8 step vectors + 8 accumulators fit the 32 registers.
+constexpr int kTokensX8 = 8;
 
 template <typename Kern, int MR, int NR>
 TypeKernel Make(ActFormat act) {
@@ -157,11 +159,34 @@ TypeKernel Kernel(TensorType type) {
   }
 }
 
+TypeKernel Packed(WeightLayout layout) {
+  const bool vnni = GetCpuInfo().avx512vnni;
+  switch (layout) {
+    case WeightLayout::kQ4_0x8:
+      if (vnni) {
+        return {ActFormat::kQ8_32, &DispatchGroupTile<GemmQ4_0x8<true>, kTokensX8>, kQ4_0x8Rows,
+                kTokensX8};
+      }
+      return {ActFormat::kQ8_32, &DispatchGroupTile<GemmQ4_0x8<false>, kTokensX8>, kQ4_0x8Rows,
+              kTokensX8};
+    case WeightLayout::kQ4_Kx8:
+      if (vnni) {
+        return {ActFormat::kQ8_K, &DispatchGroupTile<GemmQ4_Kx8<true>, kTokensX8>, kQ4_Kx8Rows,
+                kTokensX8};
+      }
+      return {ActFormat::kQ8_K, &DispatchGroupTile<GemmQ4_Kx8<false>, kTokensX8>, kQ4_Kx8Rows,
+              kTokensX8};
+    default:
+      return {};
+  }
+}
+
 }  // namespace
 }  // namespace avx512
 
 const IsaTable* Avx512Table() {
-  static const IsaTable table{Isa::kAvx512, "avx512", avx512::Kernel, avx512::ConvertRow};
+  static const IsaTable table{Isa::kAvx512, "avx512", avx512::Kernel, avx512::Packed,
+                              avx512::ConvertRow};
   return &table;
 }
 

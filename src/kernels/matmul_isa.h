@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "gguf/tensor_types.h"
+#include "kernels/matmul.h"
 
 namespace mle::kernels::internal {
 
@@ -80,10 +81,21 @@ struct IsaTable {
   Isa isa;
   const char* name;
   TypeKernel (*kernel)(gguf::TensorType type);
+  // The kernel for a repacked layout (WeightLayout other than kRows); its tiles always hold
+  // whole groups (max_rows is the group height and nr == max_rows).
+  TypeKernel (*packed)(WeightLayout layout);
   // Converts n floats (a multiple of 32, of 256 for kQ8_K) to format f at dst
   // (ActRowBytes(f, n) bytes, 64-byte aligned).
   void (*convert)(ActFormat f, const float* x, uint8_t* dst, int64_t n);
 };
+
+// The kQ4_0x8 layout (matmul.h): groups of 8 rows, per block 8 F16 scales then 128 code bytes.
+constexpr int kQ4_0x8Rows = 8;
+constexpr size_t kQ4_0x8BlockBytes = 16 + 128;
+// The kQ4_Kx8 layout: per super-block of 8 rows, at these byte offsets.
+constexpr int kQ4_Kx8Rows = 8;
+constexpr size_t kQ4_Kx8D = 0, kQ4_Kx8Dmin = 16, kQ4_Kx8Scales = 32, kQ4_Kx8Mins = 96,
+                 kQ4_Kx8Codes = 160, kQ4_Kx8BlockBytes = 160 + 1024;
 
 // The tables; nullptr where the build or the CPU lacks the ISA.
 const IsaTable* ScalarTable();

@@ -47,6 +47,39 @@ inline __m256i DotU8S8(__m256i u, __m256i s) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
+// 4 activation bytes broadcast to every 32-bit lane.
+inline __m256i Broadcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+// Lane i = the integer dot of row i's 32 codes (0..15) of one block with the 32 activations
+// at xq, from 8 step vectors w of a repacked layout (step k: elements 4k..4k+3 of all 8 rows).
+// Without VNNI the pair sums stay in int16 across the 8 steps: |sum| <= 8 * 2 * 15 * 127 < 2^15.
+template <bool kVnni>
+inline __m256i GroupDot(const __m256i (&w)[8], const int8_t* xq) {
+  static constexpr int kElem[8] = {0, 4, 8, 12, 16, 20, 24, 28};
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  if constexpr (kVnni) {
+    __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[0], Broadcast4(xq + kElem[0]));
+    __m256i s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[1], Broadcast4(xq + kElem[1]));
+    for (int k = 2; k < 8; k += 2) {
+      s0 = _mm256_dpbusd_epi32(s0, w[k], Broadcast4(xq + kElem[k]));
+      s1 = _mm256_dpbusd_epi32(s1, w[k + 1], Broadcast4(xq + kElem[k + 1]));
+    }
+    return _mm256_add_epi32(s0, s1);
+  }
+#endif
+  __m256i s0 = _mm256_maddubs_epi16(w[0], Broadcast4(xq + kElem[0]));
+  __m256i s1 = _mm256_maddubs_epi16(w[1], Broadcast4(xq + kElem[1]));
+  for (int k = 2; k < 8; k += 2) {
+    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(w[k], Broadcast4(xq + kElem[k])));
+    s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(w[k + 1], Broadcast4(xq + kElem[k + 1])));
+  }
+  return _mm256_madd_epi16(_mm256_add_epi16(s0, s1), _mm256_set1_epi16(1));
+}
+
 // Writes the RM x RN tile sums: y[j * y_stride + r] = Hsum(acc[r][j]) + tail[r][j].
 template <int RM, int RN>
 inline void StoreTile(const Tile& t, const __m256 (&acc)[RM][RN]) {
@@ -67,6 +100,20 @@ void DispatchTile(const Tile& t) {
     return a;
   }();
   kTable[(t.nr - 1) * NR + (t.nt - 1)](t);
+}
+
+// Calls Kern::Run<nt>(tile) for a repacked layout's tile (whole row groups, nt <= NR).
+template <typename Kern, int NR>
+void DispatchGroupTile(const Tile& t) {
+  static constexpr auto kTable = [] {
+    std::array<TileFn, NR> a{};
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((a[I] = &Kern::template Run<I + 1>), ...);
+    }
+    (std::make_integer_sequence<int, NR>{});
+    return a;
+  }();
+  kTable[t.nt - 1](t);
 }
 
 }  // namespace mle::kernels::internal::MLE_X86_NS

@@ -129,9 +129,11 @@ struct GemmQ6_K {
     for (int64_t b = 0; b < nb; ++b) {
       __m256i isum[RM][RN];
       for (int r = 0; r < RM; ++r) {
-        // The 210-byte blocks are read out of order (scales first): ask for the next ones early.
-        const char* next = reinterpret_cast<const char*>(wb[r] + b + 2);
-        for (int k = 0; k < 4; ++k) _mm_prefetch(next + 64 * k, _MM_HINT_T0);
+        // Decode: fetch the same block of the next tile's rows (see GemmQ8_32).
+        if constexpr (RN == 1) {
+          const char* next = reinterpret_cast<const char*>(wb[r] + b) + RM * t.w_row_bytes;
+          for (int k = 0; k < 4; ++k) _mm_prefetch(next + 64 * k, _MM_HINT_T0);
+        }
         const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[r][b].scales));
         const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
         for (int j = 0; j < RN; ++j) {
@@ -181,6 +183,65 @@ struct GemmQ6_K {
       }
     }
     StoreTile<RM, RN>(t, acc);
+  }
+};
+
+// Q4_K repacked 8 rows at a time (WeightLayout::kQ4_Kx8, offsets in matmul_isa.h). Per group
+// of 32 the 8 step vectors give each row's code sum in its own lane, scaled by the group's
+// 6-bit scales in int32; the mins term pairs the rows' mins (int16 pairs of groups 2k, 2k+1)
+// with the activation sums of those groups in one madd per pair.
+template <bool kVnni>
+struct GemmQ4_Kx8 {
+  template <int RN>
+  static void Run(const Tile& t) {
+    const int64_t nb = t.n / 256;
+    Q8KRow xa[RN];
+    for (int j = 0; j < RN; ++j) xa[j] = Q8_KView(t.a + j * t.a_row_bytes, t.n);
+    __m256 acc[RN];
+    for (auto& v : acc) v = _mm256_setzero_ps();
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = t.w + b * kQ4_Kx8BlockBytes;
+      __m256i isum[RN];
+      for (auto& v : isum) v = _mm256_setzero_si256();
+      for (int g = 0; g < 8; ++g) {
+        const uint8_t* codes = blk + kQ4_Kx8Codes + 256 * (g / 2);
+        __m256i w[8];
+        for (int k = 0; k < 8; ++k) {
+          const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 32 * k));
+          w[k] = _mm256_and_si256(g % 2 ? _mm256_srli_epi16(raw, 4) : raw, low4);
+        }
+        const __m256i sc = _mm256_cvtepu8_epi32(
+            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + kQ4_Kx8Scales + 8 * g)));
+        for (int j = 0; j < RN; ++j) {
+          const __m256i p = GroupDot<kVnni>(w, xa[j].q + 256 * b + 32 * g);
+          isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(p, sc));
+        }
+      }
+      __m256i mins[4];
+      for (int k = 0; k < 4; ++k) {
+        mins[k] = _mm256_cvtepu8_epi16(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ4_Kx8Mins + 16 * k)));
+      }
+      const __m256 d =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ4_Kx8D)));
+      const __m256 dmin =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ4_Kx8Dmin)));
+      for (int j = 0; j < RN; ++j) {
+        // Activation sums of the 8 groups (pairs of the 16-element bsums), as int16 pairs.
+        const auto* bs = reinterpret_cast<const __m128i*>(xa[j].bsums + 16 * b);
+        const __m256i g8 = _mm256_broadcastsi128_si256(
+            _mm_hadd_epi16(_mm_loadu_si128(bs), _mm_loadu_si128(bs + 1)));
+        __m256i msum = _mm256_madd_epi16(mins[0], _mm256_shuffle_epi32(g8, 0x00));
+        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[1], _mm256_shuffle_epi32(g8, 0x55)));
+        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[2], _mm256_shuffle_epi32(g8, 0xAA)));
+        msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[3], _mm256_shuffle_epi32(g8, 0xFF)));
+        const __m256 dx = _mm256_set1_ps(xa[j].d[b]);
+        acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[j]), _mm256_mul_ps(d, dx), acc[j]);
+        acc[j] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, dx), acc[j]);
+      }
+    }
+    for (int j = 0; j < RN; ++j) _mm256_storeu_ps(t.y + j * t.y_stride, acc[j]);
   }
 };
 

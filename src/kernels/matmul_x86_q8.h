@@ -134,6 +134,49 @@ struct GemmQ8_32 {
   }
 };
 
+// ---- Q4_0 repacked 8 rows at a time (WeightLayout::kQ4_0x8) -------------------------------
+
+// An 8-row group x RN tokens: per block the 8 scales and 8 step vectors are decoded once, then
+// each token costs 8 integer dot steps, one conversion and two FMAs for all 8 rows:
+//   acc += dw * (dx * sum(q x) - 8 * s)   with s = dx * sum(x), the Q4_0 offset of 8.
+// Step vectors: v = 0..3 low nibbles are steps 0..3 (elements 4v..), high nibbles steps 4..7.
+template <bool kVnni>
+struct GemmQ4_0x8 {
+  template <int RN>
+  static void Run(const Tile& t) {
+    const int64_t nb = t.n / 32;
+    Q8Row xa[RN];
+    for (int j = 0; j < RN; ++j) xa[j] = Q8_32View(t.a + j * t.a_row_bytes, t.n);
+    __m256 acc[RN];
+    for (auto& v : acc) v = _mm256_setzero_ps();
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = t.w + b * kQ4_0x8BlockBytes;
+      // Decode: a group is one sequential stream; asking ~1 KiB ahead measured 0-25% faster
+      // than the hardware prefetchers alone (ffn_down's long rows gain most).
+      if constexpr (RN == 1) {
+        const char* ahead = reinterpret_cast<const char*>(blk) + 8 * kQ4_0x8BlockBytes;
+        _mm_prefetch(ahead, _MM_HINT_T0);
+        _mm_prefetch(ahead + 64, _MM_HINT_T0);
+        _mm_prefetch(ahead + 128, _MM_HINT_T0);
+      }
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+      __m256i w[8];
+      for (int v = 0; v < 4; ++v) {
+        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * v));
+        w[v] = _mm256_and_si256(raw, low4);
+        w[v + 4] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4);
+      }
+      for (int j = 0; j < RN; ++j) {
+        const __m256 f = _mm256_cvtepi32_ps(GroupDot<kVnni>(w, xa[j].q + 32 * b));
+        const __m256 off = _mm256_set1_ps(-8.0f * xa[j].s[b]);
+        acc[j] = _mm256_fmadd_ps(dw, _mm256_fmadd_ps(_mm256_set1_ps(xa[j].d[b]), f, off), acc[j]);
+      }
+    }
+    for (int j = 0; j < RN; ++j) _mm256_storeu_ps(t.y + j * t.y_stride, acc[j]);
+  }
+};
+
 // ---- Float weights (F32, F16, BF16) against F32 activations ---------------------------------
 
 struct WF32 {

@@ -36,16 +36,20 @@ struct Hparams {
   int32_t n_ff = 0;
   float norm_eps = 1e-5f;
   RopeStyle rope_style = RopeStyle::kNormal;
-  int32_t n_rot = 0;               // rotated dimensions per head
+  int32_t n_rot = 0;  // rotated dimensions per head
   float rope_freq_base = 10000.0f;
-  float rope_freq_scale = 1.0f;    // 1 / linear scaling factor
-  float rope_freq_base_swa = 0.0f; // gemma3's local layers (0 = same as rope_freq_base)
-  int32_t sliding_window = 0;      // 0 = none
-  std::vector<bool> layer_is_swa;  // per layer: uses the sliding window
+  float rope_freq_scale = 1.0f;     // 1 / linear scaling factor
+  float rope_freq_base_swa = 0.0f;  // gemma3's local layers (0 = same as rope_freq_base)
+  int32_t sliding_window = 0;       // 0 = none
+  std::vector<bool> layer_is_swa;   // per layer: uses the sliding window
 };
 
 struct LoadOptions {
   bool verify_tensors = true;  // check every tensor's type/shape against the architecture
+  // Copy weight matrices into the layout the kernels run fastest on this CPU
+  // (kernels::PreferredLayout: Q4_0 rows interleaved 8 at a time on AVX2/AVX-512). The copies
+  // replace the mapped pages they came from, so resident memory stays about the file size.
+  bool repack = true;
 };
 
 class Model {
@@ -64,6 +68,8 @@ class Model {
   // Bytes of weights one decode step reads (every layer weight plus the output matrix; the
   // embedding table counts one row). Used by `bench model` for the bandwidth fraction.
   uint64_t weight_bytes_per_token() const;
+  // Bytes of weights copied into a faster layout at load (LoadOptions::repack); 0 when none.
+  uint64_t repacked_bytes() const;
   // Total bytes of tensor data in the file.
   uint64_t tensor_bytes() const;
 

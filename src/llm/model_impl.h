@@ -47,6 +47,10 @@ struct LayerWeights {
   kernels::WeightMatrix w_down;           // rows C, cols FF
 };
 
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
 struct Model::Impl {
   std::unique_ptr<gguf::GgufFile> file;
   std::unique_ptr<text::Tokenizer> tokenizer;
@@ -68,11 +72,9 @@ struct Model::Impl {
 
   uint64_t bytes_per_token = 0;
   uint64_t tensor_bytes = 0;
-  std::vector<std::unique_ptr<float[]>> vectors;  // storage of the F32 vector copies
-};
-
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
+  std::vector<std::unique_ptr<float[]>> vectors;   // storage of the F32 vector copies
+  std::unique_ptr<uint8_t, FreeDeleter> repacked;  // matrices copied into a faster layout
+  uint64_t repacked_bytes = 0;
 };
 
 struct Context::Impl {

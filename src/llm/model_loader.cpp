@@ -3,6 +3,7 @@
 // shapes, and builds the tokenizer. Matrices stay in the memory map; norm weights, biases and
 // RoPE factors (a few KiB) are copied to float.
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -288,6 +289,45 @@ Status MapTensors(Model::Impl* m) {
   return t.status();
 }
 
+// Copies every matrix whose kernels::PreferredLayout is not the stored one into one buffer in
+// that layout and releases the mapped pages it came from (model.h, LoadOptions::repack).
+Status RepackMatrices(Model::Impl* m) {
+  std::vector<kernels::WeightMatrix*> todo;
+  auto consider = [&](kernels::WeightMatrix& w) {
+    if (w.data != nullptr && kernels::PreferredLayout(w) != w.layout) todo.push_back(&w);
+  };
+  consider(m->output);
+  for (LayerWeights& L : m->layers) {
+    for (kernels::WeightMatrix* w :
+         {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      consider(*w);
+    }
+  }
+  if (todo.empty()) return Status::Ok();
+  uint64_t total = 0;
+  for (const kernels::WeightMatrix* w : todo) {
+    total += (kernels::RepackedBytes(*w, kernels::PreferredLayout(*w)) + 63) & ~uint64_t{63};
+  }
+  void* buf = std::aligned_alloc(64, total);
+  if (buf == nullptr) {
+    return ResourceExhausted("cannot allocate " + std::to_string(total >> 20) +
+                             " MiB to repack the weights (load with repacking off)");
+  }
+  m->repacked.reset(static_cast<uint8_t*>(buf));
+  m->repacked_bytes = total;
+  uint8_t* dst = m->repacked.get();
+  const bool tied = m->output.data == m->file->TensorData(*m->tok_embd);
+  for (kernels::WeightMatrix* w : todo) {
+    const kernels::WeightMatrix src = *w;
+    const kernels::WeightLayout layout = kernels::PreferredLayout(src);
+    *w = kernels::RepackWeights(src, layout, dst);
+    // Tied embeddings keep reading rows of the mapped table: leave those pages alone.
+    if (!(tied && w == &m->output)) m->file->ReleasePages(src.data, src.rows * src.row_bytes);
+    dst += (kernels::RepackedBytes(src, layout) + 63) & ~size_t{63};
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -311,9 +351,9 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const LoadOp
   m->hp.name = name.ok() ? *name : path;
   Status s = ReadHparams(f, *m->spec, m.get());
   if (s.ok()) s = MapTensors(m.get());
+  if (s.ok() && opts.repack) s = RepackMatrices(m.get());
   if (!s.ok()) return fail(s);
   for (const gguf::TensorInfo& t : f.tensors()) m->tensor_bytes += t.size_bytes;
-  (void)opts;  // every tensor the architecture uses is always checked; the rest are ignored
 
   auto vocab = text::LoadVocabFromGguf(f);
   if (!vocab.ok()) return fail(vocab.status());
@@ -344,6 +384,9 @@ std::optional<std::string> Model::chat_template() const {
 }
 uint64_t Model::weight_bytes_per_token() const {
   return impl_->bytes_per_token;
+}
+uint64_t Model::repacked_bytes() const {
+  return impl_->repacked_bytes;
 }
 uint64_t Model::tensor_bytes() const {
   return impl_->tensor_bytes;

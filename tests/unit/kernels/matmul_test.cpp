@@ -44,14 +44,18 @@ struct Shape {
 
 // Runs MatMul and checks every output against both references.
 void CheckMatMul(const IsaTable& table, TensorType type, int64_t cols, const Shape& s,
-                 int n_threads, ThreadPool& pool, MatMulScratch& scratch) {
+                 int n_threads, ThreadPool& pool, MatMulScratch& scratch,
+                 WeightLayout layout = WeightLayout::kRows) {
   const TestWeights w = MakeWeights(type, s.rows, cols, static_cast<uint32_t>(s.rows * 31 + cols));
   const int64_t x_stride = cols + s.x_pad, y_stride = s.rows + s.y_pad;
   const std::vector<float> x =
       RandomFloats(s.n_tokens * x_stride, static_cast<uint32_t>(s.n_tokens));
   const float kSentinel = 777.0f;
   std::vector<float> y(s.n_tokens * y_stride, kSentinel);
-  const WeightMatrix wm{type, w.bytes.data(), s.rows, cols, w.row_bytes};
+  const WeightMatrix rows{type, w.bytes.data(), s.rows, cols, w.row_bytes};
+  ASSERT_TRUE(CheckWeightMatrix(rows).ok()) << CheckWeightMatrix(rows).ToString();
+  std::vector<uint8_t> packed(RepackedBytes(rows, layout));
+  const WeightMatrix wm = RepackWeights(rows, layout, packed.data());
   ASSERT_TRUE(CheckWeightMatrix(wm).ok()) << CheckWeightMatrix(wm).ToString();
   MatMul(pool, wm, x.data(), s.n_tokens, x_stride, y.data(), y_stride, scratch);
 
@@ -98,6 +102,84 @@ TEST(MatMul, EveryTypeEveryIsaOddShapesAndThreads) {
         }
       }
     }
+  }
+}
+
+// The repacked layouts and the weight types they hold.
+const std::pair<WeightLayout, TensorType> kLayouts[] = {{WeightLayout::kQ4_0x8, TensorType::kQ4_0},
+                                                        {WeightLayout::kQ4_Kx8, TensorType::kQ4_K}};
+
+TEST(MatMul, RepackedLayoutsEveryIsaShapesAndThreads) {
+  // Interleaved groups of 8 rows: whole groups only; 1..19 tokens cover every tile width.
+  IsaGuard guard;
+  const std::vector<Shape> shapes = {{8, 1, 0, 0},   {16, 2, 5, 1},  {8, 9, 0, 3},
+                                     {64, 5, 32, 0}, {40, 19, 1, 2}, {136, 64, 0, 0}};
+  for (const IsaTable* table : AvailableTables()) {
+    ASSERT_TRUE(internal::SetIsaForTesting(table->isa));
+    for (int n_threads : {1, 2, 3}) {
+      ThreadPool pool(n_threads);
+      MatMulScratch scratch;
+      for (const auto& [layout, type] : kLayouts) {
+        for (int64_t cols : {256, 512, 2048}) {
+          for (const Shape& s : shapes) {
+            CheckMatMul(*table, type, cols, s, n_threads, pool, scratch, layout);
+            if (HasFatalFailure()) return;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(MatMul, RepackedLayoutsMatchRowLayout) {
+  // The same integer sums in another order of memory: results agree to float rounding.
+  IsaGuard guard;
+  ThreadPool pool(2);
+  MatMulScratch scratch;
+  const int64_t rows = 48, cols = 1024, n_tokens = 7;
+  for (const auto& [layout, type] : kLayouts) {
+    const TestWeights w = MakeWeights(type, rows, cols, 11);
+    const std::vector<float> x = RandomFloats(n_tokens * cols, 12);
+    const WeightMatrix wm{type, w.bytes.data(), rows, cols, w.row_bytes};
+    std::vector<uint8_t> packed(RepackedBytes(wm, layout));
+    const WeightMatrix wp = RepackWeights(wm, layout, packed.data());
+    EXPECT_NE(packed, w.bytes);
+    for (const IsaTable* table : AvailableTables()) {
+      ASSERT_TRUE(internal::SetIsaForTesting(table->isa));
+      std::vector<float> y_rows(rows * n_tokens), y_packed(rows * n_tokens);
+      MatMul(pool, wm, x.data(), n_tokens, cols, y_rows.data(), rows, scratch);
+      MatMul(pool, wp, x.data(), n_tokens, cols, y_packed.data(), rows, scratch);
+      for (size_t i = 0; i < y_rows.size(); ++i) {
+        ASSERT_NEAR(y_packed[i], y_rows[i], 1e-4 * (1 + std::fabs(y_rows[i])))
+            << TypeName(type) << " " << table->name << " i=" << i;
+      }
+    }
+  }
+}
+
+TEST(MatMul, PreferredLayoutInterleavesOnlyWholeGroups) {
+  IsaGuard guard;
+  for (const auto& [layout, type] : kLayouts) {
+    const TestWeights w = MakeWeights(type, 16, 256, 3);
+    WeightMatrix wm{type, w.bytes.data(), 16, 256, w.row_bytes};
+    ASSERT_TRUE(internal::SetIsaForTesting(Isa::kScalar));
+    EXPECT_EQ(PreferredLayout(wm), WeightLayout::kRows);  // no gain without SIMD
+    internal::ResetIsaForTesting();
+    const bool simd = internal::ActiveTable().isa != Isa::kScalar;
+    EXPECT_EQ(PreferredLayout(wm), simd ? layout : WeightLayout::kRows);
+    wm.rows = 12;
+    EXPECT_EQ(PreferredLayout(wm), WeightLayout::kRows);
+    wm.layout = layout;
+    EXPECT_FALSE(CheckWeightMatrix(wm).ok());  // not whole groups
+  }
+  const TestWeights w8 = MakeWeights(TensorType::kQ8_0, 16, 256, 3);
+  WeightMatrix q8{TensorType::kQ8_0, w8.bytes.data(), 16, 256, w8.row_bytes};
+  EXPECT_EQ(PreferredLayout(q8), WeightLayout::kRows);
+  for (const auto& [layout, type] : kLayouts) {
+    q8.layout = layout;
+    const Status s = CheckWeightMatrix(q8);
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("needs " + TypeName(type)), std::string::npos) << s.message();
   }
 }
 

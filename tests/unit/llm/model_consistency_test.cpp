@@ -3,6 +3,7 @@
 // SeqTruncate and re-decoding; and F32 vs F16 KV cache within the F16 rounding.
 #include <gtest/gtest.h>
 
+#include "kernels/matmul_isa.h"
 #include "llm_test_util.h"
 
 namespace mle::llm {
@@ -143,6 +144,42 @@ TEST_P(ConsistencyTest, F32KvCacheIsCloseToF16) {
   // measured 0.016-0.032 on these models; a wrong cache layout gives ~1.
   EXPECT_LE(d, 0.05);
   EXPECT_GT(d, 0.0);  // the F16 cache does round
+}
+
+TEST(Repack, RepackedWeightsGiveTheSameLogits) {
+  // Q4_0 and Q4_K matrices interleaved 8 rows at a time on SIMD CPUs. The scalar kernels of
+  // both layouts do the same float operations in the same order, so there the logits are
+  // identical. The SIMD kernels add the same integer block sums in another float order; the
+  // random-weight networks amplify that rounding (a flipped Q8 rounding of an activation
+  // spreads through the layers) as they do the F16 KV cache's (F32KvCacheIsCloseToF16).
+  for (const char* name : {"tiny-llama-spm-Q4_0.gguf", "tiny-llama-spm-Q4_K_M.gguf"}) {
+    LoadOptions plain;
+    plain.repack = false;
+    auto as_stored = Model::Load(testing::ModelPath(name), plain);
+    ASSERT_TRUE(as_stored.ok()) << as_stored.status().ToString();
+    auto repacked = testing::LoadOrDie(testing::ModelPath(name));
+    ASSERT_NE(repacked, nullptr);
+    EXPECT_EQ((*as_stored)->repacked_bytes(), 0u);
+    if (kernels::internal::ActiveTable().isa == kernels::internal::Isa::kScalar) {
+      EXPECT_EQ(repacked->repacked_bytes(), 0u) << name;
+      continue;
+    }
+    EXPECT_GT(repacked->repacked_bytes(), 0u) << name;
+    const auto tokens = Prompt(*repacked, 24, 7);
+    auto c1 = testing::MakeContext(**as_stored);
+    auto c2 = testing::MakeContext(*repacked);
+    const Logits simd_a = testing::RunPrompt(*c1, tokens), simd_b = testing::RunPrompt(*c2, tokens);
+    const double d = testing::RelRmsDiff(simd_a, simd_b);
+    std::printf("[repack] %s: SIMD rms diff %.4f, max diff %.4f of rms\n", name, d,
+                MaxDiffOverRms(simd_a, simd_b));
+    EXPECT_LE(d, 0.05) << name;
+    c1->SeqTruncate(0, 0);
+    c2->SeqTruncate(0, 0);
+    ASSERT_TRUE(kernels::internal::SetIsaForTesting(kernels::internal::Isa::kScalar));
+    const Logits a = testing::RunPrompt(*c1, tokens), b = testing::RunPrompt(*c2, tokens);
+    kernels::internal::ResetIsaForTesting();
+    EXPECT_LE(MaxDiffOverRms(a, b), 1e-6) << name;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shared, ConsistencyTest, ::testing::ValuesIn(kModels),
