@@ -14,6 +14,7 @@ namespace {
 
 struct BenchArgs {
   std::string model;
+  llm::LoadOptions load;
   llm::BenchOptions options;
   int n_threads = 0;
   int32_t n_ctx = 0;
@@ -31,7 +32,7 @@ int RunBenchModel(BenchArgs& args, int config_threads) {
   copts.n_threads = args.n_threads > 0 ? args.n_threads : config_threads;
   copts.n_ctx =
       args.n_ctx > 0 ? args.n_ctx : std::max({args.options.n_prompt, args.options.n_gen, 256});
-  Result<LoadedModel> m = LoadModelAndContext(args.model, copts);
+  Result<LoadedModel> m = LoadModelAndContext(args.model, copts, args.load);
   if (!m.ok()) return Fail(m.status());
   args.options.bandwidth_bytes = static_cast<uint64_t>(args.bandwidth_mib) << 20;
   args.options.measure_bandwidth = args.bandwidth_mib > 0;
@@ -55,6 +56,7 @@ void AddBenchCommand(CLI::App& app, CliContext& ctx) {
                                     "prefill and decode tokens per second, llama-bench "
                                     "style, with the memory bandwidth bound");
   cmd->add_option("-m,--model", args->model, "the .gguf model")->required();
+  AddLoadFlags(cmd, args->load);
   cmd->add_option("-p,--n-prompt", args->options.n_prompt, "prefill test size (default 128)")
       ->check(CLI::Range(0, 1 << 16));
   cmd->add_option("-n,--n-gen", args->options.n_gen, "decode test size (default 64)")

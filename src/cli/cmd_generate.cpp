@@ -16,6 +16,7 @@ namespace {
 
 struct GenerateArgs {
   std::string model;
+  llm::LoadOptions load;
   std::string prompt;
   llm::GenerateOptions gen;
   int32_t n_ctx = 0;
@@ -63,7 +64,7 @@ int RunGenerate(GenerateArgs& args, int n_threads) {
   llm::ContextOptions copts;
   copts.n_ctx = args.n_ctx;
   copts.n_threads = n_threads;
-  Result<LoadedModel> m = LoadModelAndContext(args.model, copts);
+  Result<LoadedModel> m = LoadModelAndContext(args.model, copts, args.load);
   if (!m.ok()) return Fail(m.status());
   llm::Generator gen(*m->ctx);
   const text::Tokenizer& tok = m->model->tokenizer();
@@ -97,6 +98,7 @@ void AddGenerateCommand(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<GenerateArgs>();
   auto* cmd = app.add_subcommand("generate", "generate text with a GGUF language model");
   cmd->add_option("-m,--model", args->model, "the .gguf model")->required();
+  AddLoadFlags(cmd, args->load);
   cmd->add_option("-p,--prompt", args->prompt, "the prompt (with --chat: the user message)");
   cmd->add_option("-n,--n-predict", args->gen.n_predict,
                   "tokens to generate at most; -1 = until the end (default 128)");

@@ -17,6 +17,7 @@ namespace {
 
 struct LogitsArgs {
   std::string model;
+  llm::LoadOptions load;
   std::vector<std::string> prompts;
   int top_k = 10;
   int n_greedy = 0;
@@ -44,7 +45,7 @@ int RunLogits(const LogitsArgs& args, int n_threads) {
   llm::ContextOptions copts;
   copts.n_ctx = args.n_ctx;
   copts.n_threads = n_threads;
-  Result<LoadedModel> m = LoadModelAndContext(args.model, copts);
+  Result<LoadedModel> m = LoadModelAndContext(args.model, copts, args.load);
   if (!m.ok()) return Fail(m.status());
   const text::Tokenizer& tok = m->model->tokenizer();
   std::vector<llm::PromptLogits> cases;
@@ -71,6 +72,7 @@ void AddLogitsCommand(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<LogitsArgs>();
   auto* cmd = app.add_subcommand("logits", "print the top logits at every prompt position");
   cmd->add_option("-m,--model", args->model, "the .gguf model")->required();
+  AddLoadFlags(cmd, args->load);
   cmd->add_option("-p,--prompt", args->prompts, "prompt text (repeatable: one case each)");
   cmd->add_option("--top", args->top_k, "logits per position (default 10)")
       ->check(CLI::Range(1, 1 << 20));

@@ -5,14 +5,21 @@
 
 namespace mle::cli {
 
-Result<LoadedModel> LoadModelAndContext(const std::string& path, const llm::ContextOptions& opts) {
+Result<LoadedModel> LoadModelAndContext(const std::string& path, const llm::ContextOptions& opts,
+                                        const llm::LoadOptions& load) {
   const auto t0 = std::chrono::steady_clock::now();
   LoadedModel m;
-  MLE_ASSIGN_OR_RETURN(m.model, llm::Model::Load(path, llm::LoadOptions{}));
+  MLE_ASSIGN_OR_RETURN(m.model, llm::Model::Load(path, load));
   MLE_ASSIGN_OR_RETURN(m.ctx, llm::Context::Create(*m.model, opts));
   m.t_load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return m;
+}
+
+void AddLoadFlags(CLI::App* cmd, llm::LoadOptions& o) {
+  cmd->add_flag_callback(
+      "--no-repack", [&o] { o.repack = false; },
+      "use every weight in the file's own layout (no interleaved copy of Q4_0/Q4_K matrices)");
 }
 
 void AddSamplingFlags(CLI::App* cmd, llm::SamplingParams& p) {

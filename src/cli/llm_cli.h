@@ -19,7 +19,11 @@ struct LoadedModel {
 
 // Loads `path` and creates a one-sequence context. Errors: the loader's and Context::Create's
 // (missing file, unsupported architecture, n_ctx above the model's limit, ...).
-Result<LoadedModel> LoadModelAndContext(const std::string& path, const llm::ContextOptions& opts);
+Result<LoadedModel> LoadModelAndContext(const std::string& path, const llm::ContextOptions& opts,
+                                        const llm::LoadOptions& load = {});
+
+// Adds --no-repack (keep every weight in the file's layout; see LoadOptions::repack).
+void AddLoadFlags(CLI::App* cmd, llm::LoadOptions& o);
 
 // Adds --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n,
 // --presence-penalty, --frequency-penalty and --seed, bound to `p` (validated later).

@@ -100,6 +100,25 @@ bool MatMulSupports(gguf::TensorType t) {
   }
 }
 
+namespace {
+
+// The weight type a repacked layout holds.
+gguf::TensorType LayoutType(WeightLayout l) {
+  switch (l) {
+    case WeightLayout::kQ4_0x8:
+      return gguf::TensorType::kQ4_0;
+    case WeightLayout::kQ4_Kx8:
+      return gguf::TensorType::kQ4_K;
+    case WeightLayout::kQ6_Kx8:
+      return gguf::TensorType::kQ6_K;
+    case WeightLayout::kRows:
+      break;
+  }
+  return gguf::TensorType::kF32;
+}
+
+}  // namespace
+
 Status CheckWeightMatrix(const WeightMatrix& w) {
   const auto info = gguf::GetTensorTypeInfo(w.type);
   if (!info || !MatMulSupports(w.type)) {
@@ -129,10 +148,9 @@ Status CheckWeightMatrix(const WeightMatrix& w) {
                            " must be 2-byte aligned");
   }
   if (w.layout != WeightLayout::kRows) {
-    const bool q4_0 = w.layout == WeightLayout::kQ4_0x8;
-    const gguf::TensorType want = q4_0 ? gguf::TensorType::kQ4_0 : gguf::TensorType::kQ4_K;
+    const gguf::TensorType want = LayoutType(w.layout);
     if (w.type != want || w.rows % 8 != 0) {
-      return InvalidArgument(std::string("the ") + (q4_0 ? "Q4_0x8" : "Q4_Kx8") + " layout needs " +
+      return InvalidArgument("the " + std::string(gguf::TensorTypeName(want)) + "x8 layout needs " +
                              std::string(gguf::TensorTypeName(want)) +
                              " weights with a multiple of 8 rows (got " + std::string(info->name) +
                              ", " + std::to_string(w.rows) + " rows)");
@@ -146,8 +164,9 @@ WeightLayout PreferredLayout(const WeightMatrix& w) {
   // The scalar code gains nothing from interleaved rows; the SIMD kernels do (matmul.h).
   if (isa.isa == internal::Isa::kScalar || w.rows % 8 != 0) return WeightLayout::kRows;
   WeightLayout l = WeightLayout::kRows;
-  if (w.type == gguf::TensorType::kQ4_0) l = WeightLayout::kQ4_0x8;
-  if (w.type == gguf::TensorType::kQ4_K) l = WeightLayout::kQ4_Kx8;
+  for (WeightLayout c : {WeightLayout::kQ4_0x8, WeightLayout::kQ4_Kx8, WeightLayout::kQ6_Kx8}) {
+    if (LayoutType(c) == w.type) l = c;
+  }
   return l != WeightLayout::kRows && isa.packed(l).fn != nullptr ? l : WeightLayout::kRows;
 }
 
@@ -186,6 +205,43 @@ void RepackQ4_KGroup(const WeightMatrix& w, int64_t r0, uint8_t* group) {
   }
 }
 
+// kQ6_Kx8 (matmul_isa.h offsets): one group of 8 rows starting at row `r0`.
+void RepackQ6_KGroup(const WeightMatrix& w, int64_t r0, uint8_t* group) {
+  const int64_t nb = w.cols / 256;
+  const auto* src = static_cast<const uint8_t*>(w.data);
+  for (int i = 0; i < 8; ++i) {
+    const auto* row = reinterpret_cast<const BlockQ6_K*>(src + (r0 + i) * w.row_bytes);
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ6_K& x = row[b];
+      uint8_t* blk = group + b * internal::kQ6_Kx8BlockBytes;
+      std::memcpy(blk + 2 * i, &x.d, 2);
+      uint8_t q[256];  // the 6-bit codes in element order (DequantizeRowQ6_K's)
+      for (int n = 0; n < 2; ++n) {
+        const uint8_t* ql = x.ql + 64 * n;
+        for (int l = 0; l < 32; ++l) {
+          const int hb = x.qh[32 * n + l];
+          q[128 * n + l] = static_cast<uint8_t>((ql[l] & 0xF) | (hb & 3) << 4);
+          q[128 * n + l + 32] = static_cast<uint8_t>((ql[l + 32] & 0xF) | ((hb >> 2) & 3) << 4);
+          q[128 * n + l + 64] = static_cast<uint8_t>((ql[l] >> 4) | ((hb >> 4) & 3) << 4);
+          q[128 * n + l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | ((hb >> 6) & 3) << 4);
+        }
+      }
+      for (int g = 0; g < 16; ++g) {
+        blk[internal::kQ6_Kx8Scales + 16 * (g / 2) + 2 * i + g % 2] =
+            static_cast<uint8_t>(x.scales[g]);
+        uint8_t* codes = blk + internal::kQ6_Kx8Codes + 96 * g + 4 * i;
+        for (int m = 0; m < 4; ++m) {
+          const uint8_t* e = q + 16 * g + m;  // steps t = 0..3 at e[4t]
+          codes[m] = static_cast<uint8_t>((e[0] & 0xF) | (e[4] & 0xF) << 4);
+          codes[32 + m] = static_cast<uint8_t>((e[8] & 0xF) | (e[12] & 0xF) << 4);
+          codes[64 + m] = static_cast<uint8_t>(e[0] >> 4 | (e[4] >> 4) << 2 | (e[8] >> 4) << 4 |
+                                               (e[12] >> 4) << 6);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 WeightMatrix RepackWeights(const WeightMatrix& w, WeightLayout layout, void* dst) {
@@ -198,9 +254,12 @@ WeightMatrix RepackWeights(const WeightMatrix& w, WeightLayout layout, void* dst
     std::memcpy(d, src, w.rows * w.row_bytes);
     return out;
   }
-  if (layout == WeightLayout::kQ4_Kx8) {
+  if (layout == WeightLayout::kQ4_Kx8 || layout == WeightLayout::kQ6_Kx8) {
     const size_t group_bytes = RepackedBytes(w, layout) / (w.rows / 8);
-    for (int64_t g = 0; g < w.rows / 8; ++g) RepackQ4_KGroup(w, 8 * g, d + g * group_bytes);
+    for (int64_t g = 0; g < w.rows / 8; ++g) {
+      if (layout == WeightLayout::kQ4_Kx8) RepackQ4_KGroup(w, 8 * g, d + g * group_bytes);
+      if (layout == WeightLayout::kQ6_Kx8) RepackQ6_KGroup(w, 8 * g, d + g * group_bytes);
+    }
     return out;
   }
   // kQ4_0x8: block b of rows 8g..8g+7 -> 8 scales, then row i's qs[4v..4v+3] at 32v + 4i.

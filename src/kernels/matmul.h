@@ -24,7 +24,10 @@ namespace mle::kernels {
 // unpacked 6-bit scales [group][row] and mins [group pair][row][2] as bytes, then 32 code
 // vectors (chunk c, step k) holding row i's qs[32c+4k..+3] at bytes 4i..4i+3 (low nibbles:
 // group 2c, high: group 2c+1); 1184 bytes per 8 x 256 elements (1152 stored).
-enum class WeightLayout : uint8_t { kRows, kQ4_0x8, kQ4_Kx8 };
+// kQ6_Kx8: Q6_K per super-block of 8 rows: 8 F16 d, the int8 group scales [group pair][row][2],
+// then per group of 16 three vectors: two of low nibbles (steps 0|1 and 2|3 as low|high
+// nibble) and one of the 2-bit high parts of all 4 steps; 1680 bytes, as stored.
+enum class WeightLayout : uint8_t { kRows, kQ4_0x8, kQ4_Kx8, kQ6_Kx8 };
 
 // A 2-D weight matrix: `rows` rows of `cols` elements, each row `row_bytes` bytes
 // (RowSizeBytes(type, cols)); rows contiguous (kRows) or in groups of 8 (kQ4_0x8, where group
@@ -60,11 +63,12 @@ bool MatMulSupports(gguf::TensorType t);
 // row_bytes matching. Model loading calls this once per weight.
 Status CheckWeightMatrix(const WeightMatrix& w);
 
-// The layout MatMul runs `w` (stored as kRows) fastest in on this CPU: kQ4_0x8 / kQ4_Kx8 for
-// Q4_0 / Q4_K matrices with a multiple of 8 rows where a SIMD kernel for it exists, else kRows.
+// The layout MatMul runs `w` (stored as kRows) fastest in on this CPU: kQ4_0x8 / kQ4_Kx8 /
+// kQ6_Kx8 for Q4_0 / Q4_K / Q6_K matrices with a multiple of 8 rows where a SIMD kernel for it
+// exists, else kRows.
 WeightLayout PreferredLayout(const WeightMatrix& w);
 
-// Bytes of `w`'s data in `layout` (rows * row_bytes for kRows and kQ4_0x8).
+// Bytes of `w`'s data in `layout` (rows * row_bytes except for kQ4_Kx8).
 size_t RepackedBytes(const WeightMatrix& w, WeightLayout layout);
 
 // Copies `w` (layout kRows) into `dst` (RepackedBytes(w, layout) bytes) in `layout` and returns

@@ -65,6 +65,9 @@ TypeKernel Packed(WeightLayout layout) {
     case WeightLayout::kQ4_Kx8:
       return {ActFormat::kQ8_K, &DispatchGroupTile<GemmQ4_Kx8<false>, kTokensX8>, kQ4_Kx8Rows,
               kTokensX8};
+    case WeightLayout::kQ6_Kx8:
+      return {ActFormat::kQ8_K, &DispatchGroupTile<GemmQ6_Kx8<false>, kTokensX8>, kQ6_Kx8Rows,
+              kTokensX8};
     default:
       return {};
   }

@@ -96,6 +96,11 @@ constexpr size_t kQ4_0x8BlockBytes = 16 + 128;
 constexpr int kQ4_Kx8Rows = 8;
 constexpr size_t kQ4_Kx8D = 0, kQ4_Kx8Dmin = 16, kQ4_Kx8Scales = 32, kQ4_Kx8Mins = 96,
                  kQ4_Kx8Codes = 160, kQ4_Kx8BlockBytes = 160 + 1024;
+// The kQ6_Kx8 layout: d at 0, scales at 16 ([g / 2][row][g % 2]), group g's 96 code bytes at
+// 144 + 96 g: low nibbles of steps 0|1 at +0, of steps 2|3 at +32, high bits of step t at bits
+// 2t..2t+1 of +64; row i's 4 bytes at 4i in each.
+constexpr int kQ6_Kx8Rows = 8;
+constexpr size_t kQ6_Kx8Scales = 16, kQ6_Kx8Codes = 144, kQ6_Kx8BlockBytes = 144 + 16 * 96;
 
 // The tables; nullptr where the build or the CPU lacks the ISA.
 const IsaTable* ScalarTable();

@@ -316,12 +316,47 @@ void TileQ4_Kx8(const Tile& t) {
   }
 }
 
+// Q6_K in the kQ6_Kx8 layout (offsets in matmul_isa.h), as DotQ6_K computes it.
+void TileQ6_Kx8(const Tile& t) {
+  const int64_t nb = t.n / 256;
+  for (int j = 0; j < t.nt; ++j) {
+    const Q8KRow x = Q8_KView(t.a + j * t.a_row_bytes, t.n);
+    for (int i = 0; i < t.nr; ++i) {
+      float acc = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = t.w + b * kQ6_Kx8BlockBytes;
+        uint16_t d;
+        std::memcpy(&d, blk + 2 * i, 2);
+        const int8_t* q8 = x.q + 256 * b;
+        int sum = 0;
+        for (int g = 0; g < 16; ++g) {
+          const int sc = static_cast<int8_t>(blk[kQ6_Kx8Scales + 16 * (g / 2) + 2 * i + g % 2]);
+          const uint8_t* codes = blk + kQ6_Kx8Codes + 96 * g + 4 * i;
+          int s = 0;
+          for (int e = 0; e < 16; ++e) {
+            const int step = e / 4, m = e % 4;
+            const int lo = codes[32 * (step / 2) + m];
+            const int q = ((step % 2) ? lo >> 4 : lo & 0xF) | ((codes[64 + m] >> (2 * step)) & 3)
+                                                                  << 4;
+            s += (q - 32) * q8[16 * g + e];
+          }
+          sum += sc * s;
+        }
+        acc += x.d[b] * Fp16ToFp32(d) * static_cast<float>(sum);
+      }
+      t.y[j * t.y_stride + i] = acc;
+    }
+  }
+}
+
 TypeKernel ScalarPacked(WeightLayout layout) {
   switch (layout) {
     case WeightLayout::kQ4_0x8:
       return {ActFormat::kQ8_32, TileQ4_0x8, kQ4_0x8Rows, 4};
     case WeightLayout::kQ4_Kx8:
       return {ActFormat::kQ8_K, TileQ4_Kx8, kQ4_Kx8Rows, 4};
+    case WeightLayout::kQ6_Kx8:
+      return {ActFormat::kQ8_K, TileQ6_Kx8, kQ6_Kx8Rows, 4};
     default:
       return {};
   }

@@ -245,4 +245,87 @@ struct GemmQ4_Kx8 {
   }
 };
 
+// Q6_K repacked 8 rows at a time (WeightLayout::kQ6_Kx8, offsets in matmul_isa.h). Per group
+// of 16 the 4 decoded step vectors (codes 0..63) give each row's sum in its lane, scaled by the
+// group's int8 scale in int32; the -32 offset is sum_g scale * 32 * bsum_g, one madd per pair
+// of groups. Without VNNI two steps share int16 lanes: 2 * 2 * 63 * 127 < 2^15.
+template <bool kVnni>
+struct GemmQ6_Kx8 {
+  static __m256i Dot4(const __m256i (&w)[4], const int8_t* xq) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+    if constexpr (kVnni) {
+      __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[0], Broadcast4(xq));
+      s = _mm256_dpbusd_epi32(s, w[1], Broadcast4(xq + 4));
+      s = _mm256_dpbusd_epi32(s, w[2], Broadcast4(xq + 8));
+      return _mm256_dpbusd_epi32(s, w[3], Broadcast4(xq + 12));
+    }
+#endif
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], Broadcast4(xq)),
+                                         _mm256_maddubs_epi16(w[1], Broadcast4(xq + 4)));
+    const __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], Broadcast4(xq + 8)),
+                                         _mm256_maddubs_epi16(w[3], Broadcast4(xq + 12)));
+    return _mm256_add_epi32(_mm256_madd_epi16(s01, ones), _mm256_madd_epi16(s23, ones));
+  }
+
+  template <int RN>
+  static void Run(const Tile& t) {
+    const int64_t nb = t.n / 256;
+    Q8KRow xa[RN];
+    for (int j = 0; j < RN; ++j) xa[j] = Q8_KView(t.a + j * t.a_row_bytes, t.n);
+    __m256 acc[RN];
+    for (auto& v : acc) v = _mm256_setzero_ps();
+    const __m256i low4 = _mm256_set1_epi8(0x0F), hi2 = _mm256_set1_epi8(0x30);
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = t.w + b * kQ6_Kx8BlockBytes;
+      // Decode: one sequential stream per group (see GemmQ4_0x8).
+      if constexpr (RN == 1) {
+        const char* ahead = reinterpret_cast<const char*>(blk) + 2 * kQ6_Kx8BlockBytes;
+        for (size_t k = 0; k < kQ6_Kx8BlockBytes; k += 256) _mm_prefetch(ahead + k, _MM_HINT_T0);
+      }
+      __m256i isum[RN];
+      for (auto& v : isum) v = _mm256_setzero_si256();
+      for (int g = 0; g < 16; ++g) {
+        const auto* c = reinterpret_cast<const __m256i*>(blk + kQ6_Kx8Codes + 96 * g);
+        const __m256i l01 = _mm256_loadu_si256(c), l23 = _mm256_loadu_si256(c + 1);
+        const __m256i h = _mm256_loadu_si256(c + 2);
+        __m256i w[4];
+        w[0] = _mm256_or_si256(_mm256_and_si256(l01, low4),
+                               _mm256_and_si256(_mm256_slli_epi16(h, 4), hi2));
+        w[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l01, 4), low4),
+                               _mm256_and_si256(_mm256_slli_epi16(h, 2), hi2));
+        w[2] = _mm256_or_si256(_mm256_and_si256(l23, low4), _mm256_and_si256(h, hi2));
+        w[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l23, 4), low4),
+                               _mm256_and_si256(_mm256_srli_epi16(h, 2), hi2));
+        // The 8 rows' scales of group g: int8 at [g / 2][row][g % 2] -> int32 lanes.
+        const __m256i pair = _mm256_cvtepi8_epi16(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_Kx8Scales + 16 * (g / 2))));
+        const __m256i sc = g % 2 ? _mm256_srai_epi32(pair, 16)
+                                 : _mm256_srai_epi32(_mm256_slli_epi32(pair, 16), 16);
+        for (int j = 0; j < RN; ++j) {
+          const __m256i p = Dot4(w, xa[j].q + 256 * b + 16 * g);
+          isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(p, sc));
+        }
+      }
+      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+      for (int j = 0; j < RN; ++j) {
+        // sum_g scale * bsum_g: bsums as int16 pairs (groups 2k, 2k+1) broadcast per pair.
+        const __m256i bs =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xa[j].bsums + 16 * b));
+        __m256i off = _mm256_setzero_si256();
+        for (int k = 0; k < 8; ++k) {
+          const __m256i pair = _mm256_cvtepi8_epi16(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_Kx8Scales + 16 * k)));
+          const __m256i bk = _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(k));
+          off = _mm256_add_epi32(off, _mm256_madd_epi16(pair, bk));
+        }
+        const __m256i total = _mm256_sub_epi32(isum[j], _mm256_slli_epi32(off, 5));
+        acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total),
+                                 _mm256_mul_ps(d, _mm256_set1_ps(xa[j].d[b])), acc[j]);
+      }
+    }
+    for (int j = 0; j < RN; ++j) _mm256_storeu_ps(t.y + j * t.y_stride, acc[j]);
+  }
+};
+
 }  // namespace mle::kernels::internal::MLE_X86_NS

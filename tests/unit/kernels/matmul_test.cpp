@@ -107,7 +107,8 @@ TEST(MatMul, EveryTypeEveryIsaOddShapesAndThreads) {
 
 // The repacked layouts and the weight types they hold.
 const std::pair<WeightLayout, TensorType> kLayouts[] = {{WeightLayout::kQ4_0x8, TensorType::kQ4_0},
-                                                        {WeightLayout::kQ4_Kx8, TensorType::kQ4_K}};
+                                                        {WeightLayout::kQ4_Kx8, TensorType::kQ4_K},
+                                                        {WeightLayout::kQ6_Kx8, TensorType::kQ6_K}};
 
 TEST(MatMul, RepackedLayoutsEveryIsaShapesAndThreads) {
   // Interleaved groups of 8 rows: whole groups only; 1..19 tokens cover every tile width.
