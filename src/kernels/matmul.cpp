@@ -111,6 +111,8 @@ gguf::TensorType LayoutType(WeightLayout l) {
       return gguf::TensorType::kQ4_K;
     case WeightLayout::kQ6_Kx8:
       return gguf::TensorType::kQ6_K;
+    case WeightLayout::kQ8_0x8:
+      return gguf::TensorType::kQ8_0;
     case WeightLayout::kRows:
       break;
   }
@@ -164,7 +166,8 @@ WeightLayout PreferredLayout(const WeightMatrix& w) {
   // The scalar code gains nothing from interleaved rows; the SIMD kernels do (matmul.h).
   if (isa.isa == internal::Isa::kScalar || w.rows % 8 != 0) return WeightLayout::kRows;
   WeightLayout l = WeightLayout::kRows;
-  for (WeightLayout c : {WeightLayout::kQ4_0x8, WeightLayout::kQ4_Kx8, WeightLayout::kQ6_Kx8}) {
+  for (WeightLayout c : {WeightLayout::kQ4_0x8, WeightLayout::kQ4_Kx8, WeightLayout::kQ6_Kx8,
+                         WeightLayout::kQ8_0x8}) {
     if (LayoutType(c) == w.type) l = c;
   }
   return l != WeightLayout::kRows && isa.packed(l).fn != nullptr ? l : WeightLayout::kRows;
@@ -262,18 +265,27 @@ WeightMatrix RepackWeights(const WeightMatrix& w, WeightLayout layout, void* dst
     }
     return out;
   }
-  // kQ4_0x8: block b of rows 8g..8g+7 -> 8 scales, then row i's qs[4v..4v+3] at 32v + 4i.
-  constexpr int kG = internal::kQ4_0x8Rows;
+  // kQ4_0x8 / kQ8_0x8: block b of rows 8g..8g+7 -> 8 scales, then row i's 4-byte pieces.
+  constexpr int kG = 8;
   const int64_t nb = w.cols / 32;
   for (int64_t g = 0; g < w.rows / kG; ++g) {
     uint8_t* group = d + g * kG * w.row_bytes;
     for (int i = 0; i < kG; ++i) {
-      const auto* row = reinterpret_cast<const BlockQ4_0*>(src + (g * kG + i) * w.row_bytes);
+      const uint8_t* row = src + (g * kG + i) * w.row_bytes;
       for (int64_t b = 0; b < nb; ++b) {
-        uint8_t* blk = group + b * internal::kQ4_0x8BlockBytes;
-        std::memcpy(blk + 2 * i, &row[b].d, 2);
-        for (int v = 0; v < 4; ++v)
-          std::memcpy(blk + 2 * kG + 32 * v + 4 * i, row[b].qs + 4 * v, 4);
+        if (layout == WeightLayout::kQ4_0x8) {
+          const auto& x = reinterpret_cast<const BlockQ4_0*>(row)[b];
+          uint8_t* blk = group + b * internal::kQ4_0x8BlockBytes;
+          std::memcpy(blk + 2 * i, &x.d, 2);
+          for (int v = 0; v < 4; ++v) std::memcpy(blk + 2 * kG + 32 * v + 4 * i, x.qs + 4 * v, 4);
+        } else {
+          const auto& x = reinterpret_cast<const BlockQ8_0*>(row)[b];
+          uint8_t* blk = group + b * internal::kQ8_0x8BlockBytes;
+          std::memcpy(blk + 2 * i, &x.d, 2);
+          for (int e = 0; e < 32; ++e) {
+            blk[2 * kG + 32 * (e / 4) + 4 * i + e % 4] = static_cast<uint8_t>(x.qs[e] + 128);
+          }
+        }
       }
     }
   }
@@ -311,8 +323,14 @@ int64_t RowsPerChunk(int64_t rows, int nth, int tile_rows, int64_t n_tokens) {
 void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens,
             int64_t x_stride, float* y, int64_t y_stride, MatMulScratch& scratch) {
   if (n_tokens <= 0) return;
-  const IsaTable& isa = internal::ActiveTable();
-  TypeKernel k = w.layout == WeightLayout::kRows ? isa.kernel(w.type) : isa.packed(w.layout);
+  const IsaTable* table = &internal::ActiveTable();
+  TypeKernel k = w.layout == WeightLayout::kRows ? table->kernel(w.type) : table->packed(w.layout);
+  // A layout repacked for another ISA (kQ8_0x8 needs VNNI): the scalar table reads them all.
+  if (w.layout != WeightLayout::kRows && k.fn == nullptr) {
+    table = internal::ScalarTable();
+    k = table->packed(w.layout);
+  }
+  const IsaTable& isa = *table;
   const bool dequant = k.fn == nullptr;
   if (dequant) k = isa.kernel(gguf::TensorType::kF32);
   const int64_t n = w.cols;

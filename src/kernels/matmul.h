@@ -27,7 +27,10 @@ namespace mle::kernels {
 // kQ6_Kx8: Q6_K per super-block of 8 rows: 8 F16 d, the int8 group scales [group pair][row][2],
 // then per group of 16 three vectors: two of low nibbles (steps 0|1 and 2|3 as low|high
 // nibble) and one of the 2-bit high parts of all 4 steps; 1680 bytes, as stored.
-enum class WeightLayout : uint8_t { kRows, kQ4_0x8, kQ4_Kx8, kQ6_Kx8 };
+// kQ8_0x8: Q8_0 per block of 8 rows: 8 F16 scales, then 8 step vectors of codes + 128 as
+// unsigned bytes (row i's elements 4k..4k+3 at bytes 4i.. of vector k); 272 bytes, as stored.
+// Only CPUs with AVX512-VNNI have its kernel (unsigned x signed bytes summed in int32).
+enum class WeightLayout : uint8_t { kRows, kQ4_0x8, kQ4_Kx8, kQ6_Kx8, kQ8_0x8 };
 
 // A 2-D weight matrix: `rows` rows of `cols` elements, each row `row_bytes` bytes
 // (RowSizeBytes(type, cols)); rows contiguous (kRows) or in groups of 8 (kQ4_0x8, where group
@@ -64,8 +67,8 @@ bool MatMulSupports(gguf::TensorType t);
 Status CheckWeightMatrix(const WeightMatrix& w);
 
 // The layout MatMul runs `w` (stored as kRows) fastest in on this CPU: kQ4_0x8 / kQ4_Kx8 /
-// kQ6_Kx8 for Q4_0 / Q4_K / Q6_K matrices with a multiple of 8 rows where a SIMD kernel for it
-// exists, else kRows.
+// kQ6_Kx8 / kQ8_0x8 for Q4_0 / Q4_K / Q6_K / Q8_0 matrices with a multiple of 8 rows where a SIMD
+// kernel for it exists, else kRows.
 WeightLayout PreferredLayout(const WeightMatrix& w);
 
 // Bytes of `w`'s data in `layout` (rows * row_bytes except for kQ4_Kx8).

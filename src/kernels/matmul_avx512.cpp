@@ -183,6 +183,9 @@ TypeKernel Packed(WeightLayout layout) {
       }
       return {ActFormat::kQ8_K, &DispatchGroupTile<GemmQ6_Kx8<false>, kTokensX8>, kQ6_Kx8Rows,
               kTokensX8};
+    case WeightLayout::kQ8_0x8:
+      if (vnni) return {ActFormat::kQ8_32, &DispatchGroupTile<GemmQ8_0x8, kTokensX8>, 8, kTokensX8};
+      return {};
     default:
       return {};
   }

@@ -99,6 +99,9 @@ constexpr size_t kQ4_Kx8D = 0, kQ4_Kx8Dmin = 16, kQ4_Kx8Scales = 32, kQ4_Kx8Mins
 // The kQ6_Kx8 layout: d at 0, scales at 16 ([g / 2][row][g % 2]), group g's 96 code bytes at
 // 144 + 96 g: low nibbles of steps 0|1 at +0, of steps 2|3 at +32, high bits of step t at bits
 // 2t..2t+1 of +64; row i's 4 bytes at 4i in each.
+// The kQ8_0x8 layout: 8 F16 scales, then 8 x 32 biased code bytes per block of 8 rows.
+constexpr int kQ8_0x8Rows = 8;
+constexpr size_t kQ8_0x8BlockBytes = 16 + 256;
 constexpr int kQ6_Kx8Rows = 8;
 constexpr size_t kQ6_Kx8Scales = 16, kQ6_Kx8Codes = 144, kQ6_Kx8BlockBytes = 144 + 16 * 96;
 

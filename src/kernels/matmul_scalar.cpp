@@ -349,6 +349,28 @@ void TileQ6_Kx8(const Tile& t) {
   }
 }
 
+// Q8_0 in the kQ8_0x8 layout: codes stored + 128, as DotQ8_0 computes it.
+void TileQ8_0x8(const Tile& t) {
+  const int64_t nb = t.n / 32;
+  for (int j = 0; j < t.nt; ++j) {
+    const Q8Row x = Q8_32View(t.a + j * t.a_row_bytes, t.n);
+    for (int i = 0; i < t.nr; ++i) {
+      float acc = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = t.w + b * kQ8_0x8BlockBytes;
+        uint16_t d;
+        std::memcpy(&d, blk + 2 * i, 2);
+        int sum = 0;
+        for (int e = 0; e < 32; ++e) {
+          sum += (blk[16 + 32 * (e / 4) + 4 * i + e % 4] - 128) * x.q[32 * b + e];
+        }
+        acc += Fp16ToFp32(d) * x.d[b] * static_cast<float>(sum);
+      }
+      t.y[j * t.y_stride + i] = acc;
+    }
+  }
+}
+
 TypeKernel ScalarPacked(WeightLayout layout) {
   switch (layout) {
     case WeightLayout::kQ4_0x8:
@@ -357,6 +379,8 @@ TypeKernel ScalarPacked(WeightLayout layout) {
       return {ActFormat::kQ8_K, TileQ4_Kx8, kQ4_Kx8Rows, 4};
     case WeightLayout::kQ6_Kx8:
       return {ActFormat::kQ8_K, TileQ6_Kx8, kQ6_Kx8Rows, 4};
+    case WeightLayout::kQ8_0x8:
+      return {ActFormat::kQ8_32, TileQ8_0x8, kQ8_0x8Rows, 4};
     default:
       return {};
   }

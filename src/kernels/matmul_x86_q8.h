@@ -177,6 +177,40 @@ struct GemmQ4_0x8 {
   }
 };
 
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+// Q8_0 repacked 8 rows at a time (WeightLayout::kQ8_0x8), AVX512-VNNI only: the codes are
+// stored + 128 so that dpbusd (unsigned x signed bytes) takes them as they are, and the bias
+// comes back out through the activation sums: acc += dw * (dx * sum((q + 128) x) - 128 * s).
+struct GemmQ8_0x8 {
+  template <int RN>
+  static void Run(const Tile& t) {
+    const int64_t nb = t.n / 32;
+    Q8Row xa[RN];
+    for (int j = 0; j < RN; ++j) xa[j] = Q8_32View(t.a + j * t.a_row_bytes, t.n);
+    __m256 acc[RN];
+    for (auto& v : acc) v = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = t.w + b * kQ8_0x8BlockBytes;
+      if constexpr (RN == 1) {  // one sequential stream per group (see GemmQ4_0x8)
+        const char* ahead = reinterpret_cast<const char*>(blk) + 4 * kQ8_0x8BlockBytes;
+        for (size_t k = 0; k < kQ8_0x8BlockBytes; k += 64) _mm_prefetch(ahead + k, _MM_HINT_T0);
+      }
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+      __m256i w[8];
+      for (int k = 0; k < 8; ++k) {
+        w[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * k));
+      }
+      for (int j = 0; j < RN; ++j) {
+        const __m256 f = _mm256_cvtepi32_ps(GroupDot<true>(w, xa[j].q + 32 * b));
+        const __m256 off = _mm256_set1_ps(-128.0f * xa[j].s[b]);
+        acc[j] = _mm256_fmadd_ps(dw, _mm256_fmadd_ps(_mm256_set1_ps(xa[j].d[b]), f, off), acc[j]);
+      }
+    }
+    for (int j = 0; j < RN; ++j) _mm256_storeu_ps(t.y + j * t.y_stride, acc[j]);
+  }
+};
+#endif
+
 // ---- Float weights (F32, F16, BF16) against F32 activations ---------------------------------
 
 struct WF32 {

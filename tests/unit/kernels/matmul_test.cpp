@@ -108,7 +108,8 @@ TEST(MatMul, EveryTypeEveryIsaOddShapesAndThreads) {
 // The repacked layouts and the weight types they hold.
 const std::pair<WeightLayout, TensorType> kLayouts[] = {{WeightLayout::kQ4_0x8, TensorType::kQ4_0},
                                                         {WeightLayout::kQ4_Kx8, TensorType::kQ4_K},
-                                                        {WeightLayout::kQ6_Kx8, TensorType::kQ6_K}};
+                                                        {WeightLayout::kQ6_Kx8, TensorType::kQ6_K},
+                                                        {WeightLayout::kQ8_0x8, TensorType::kQ8_0}};
 
 TEST(MatMul, RepackedLayoutsEveryIsaShapesAndThreads) {
   // Interleaved groups of 8 rows: whole groups only; 1..19 tokens cover every tile width.
@@ -166,15 +167,17 @@ TEST(MatMul, PreferredLayoutInterleavesOnlyWholeGroups) {
     ASSERT_TRUE(internal::SetIsaForTesting(Isa::kScalar));
     EXPECT_EQ(PreferredLayout(wm), WeightLayout::kRows);  // no gain without SIMD
     internal::ResetIsaForTesting();
-    const bool simd = internal::ActiveTable().isa != Isa::kScalar;
+    // Only where the CPU's table has a kernel for it (kQ8_0x8 needs AVX512-VNNI).
+    const bool simd = internal::ActiveTable().isa != Isa::kScalar &&
+                      internal::ActiveTable().packed(layout).fn != nullptr;
     EXPECT_EQ(PreferredLayout(wm), simd ? layout : WeightLayout::kRows);
     wm.rows = 12;
     EXPECT_EQ(PreferredLayout(wm), WeightLayout::kRows);
     wm.layout = layout;
     EXPECT_FALSE(CheckWeightMatrix(wm).ok());  // not whole groups
   }
-  const TestWeights w8 = MakeWeights(TensorType::kQ8_0, 16, 256, 3);
-  WeightMatrix q8{TensorType::kQ8_0, w8.bytes.data(), 16, 256, w8.row_bytes};
+  const TestWeights w8 = MakeWeights(TensorType::kQ5_0, 16, 256, 3);
+  WeightMatrix q8{TensorType::kQ5_0, w8.bytes.data(), 16, 256, w8.row_bytes};
   EXPECT_EQ(PreferredLayout(q8), WeightLayout::kRows);
   for (const auto& [layout, type] : kLayouts) {
     q8.layout = layout;
