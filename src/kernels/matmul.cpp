@@ -282,8 +282,11 @@ WeightMatrix RepackWeights(const WeightMatrix& w, WeightLayout layout, void* dst
           const auto& x = reinterpret_cast<const BlockQ8_0*>(row)[b];
           uint8_t* blk = group + b * internal::kQ8_0x8BlockBytes;
           std::memcpy(blk + 2 * i, &x.d, 2);
-          for (int e = 0; e < 32; ++e) {
-            blk[2 * kG + 32 * (e / 4) + 4 * i + e % 4] = static_cast<uint8_t>(x.qs[e] + 128);
+          for (int k = 0; k < 8; ++k) {  // + 128 on each byte: flip its sign bit
+            uint32_t v;
+            std::memcpy(&v, x.qs + 4 * k, 4);
+            v ^= 0x80808080u;
+            std::memcpy(blk + 2 * kG + 32 * k + 4 * i, &v, 4);
           }
         }
       }

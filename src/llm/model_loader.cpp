@@ -2,10 +2,13 @@
 // architecture's table (llama, qwen2, phi3, gemma3) with its expected shape, checks types and
 // shapes, and builds the tokenizer. Matrices stay in the memory map; norm weights, biases and
 // RoPE factors (a few KiB) are copied to float.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "kernels/quant_ref.h"
 #include "llm/model_impl.h"
@@ -315,16 +318,30 @@ Status RepackMatrices(Model::Impl* m) {
   }
   m->repacked.reset(static_cast<uint8_t*>(buf));
   m->repacked_bytes = total;
-  uint8_t* dst = m->repacked.get();
-  const bool tied = m->output.data == m->file->TensorData(*m->tok_embd);
-  for (kernels::WeightMatrix* w : todo) {
-    const kernels::WeightMatrix src = *w;
-    const kernels::WeightLayout layout = kernels::PreferredLayout(src);
-    *w = kernels::RepackWeights(src, layout, dst);
-    // Tied embeddings keep reading rows of the mapped table: leave those pages alone.
-    if (!(tied && w == &m->output)) m->file->ReleasePages(src.data, src.rows * src.row_bytes);
-    dst += (kernels::RepackedBytes(src, layout) + 63) & ~size_t{63};
+  std::vector<uint8_t*> dst(todo.size());
+  dst[0] = m->repacked.get();
+  for (size_t i = 1; i < todo.size(); ++i) {
+    const kernels::WeightMatrix& w = *todo[i - 1];
+    dst[i] =
+        dst[i - 1] + ((kernels::RepackedBytes(w, kernels::PreferredLayout(w)) + 63) & ~size_t{63});
   }
+  const bool tied = m->output.data == m->file->TensorData(*m->tok_embd);
+  // Bound by page faults and memory traffic: every hardware thread takes matrices in turn.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < todo.size(); i = next++) {
+      kernels::WeightMatrix* w = todo[i];
+      const kernels::WeightMatrix src = *w;
+      *w = kernels::RepackWeights(src, kernels::PreferredLayout(src), dst[i]);
+      // Tied embeddings keep reading rows of the mapped table: leave those pages alone.
+      if (!(tied && w == &m->output)) m->file->ReleasePages(src.data, src.rows * src.row_bytes);
+    }
+  };
+  const unsigned n_threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n_threads; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
   return Status::Ok();
 }
 
