@@ -1,6 +1,7 @@
 // Element-wise kernels and attention (see ops.h). The loops that dominate (dot products and
 // axpy over KV rows, sums of squares) go through an OpsTable: AVX2 when the CPU has it, scalar
-// otherwise. Transcendentals use the C library (expf, tanhf, sinf/cosf) for exact results.
+// otherwise. Transcendentals use the C library (expf, tanhf, sinf/cosf), except the softmax's
+// exp on AVX2, a polynomial within 2 ulp of expf (ops_avx2.cpp).
 #include "kernels/ops.h"
 
 #include <algorithm>
@@ -38,11 +39,35 @@ float SumSq(const float* x, int64_t n) {
 void F32ToF16(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = Fp32ToFp16(x[i]);
 }
+float ExpShiftSum(float* x, int64_t n, float shift) {
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += (x[i] = std::exp(x[i] - shift));
+  return sum;
+}
+template <typename T, float (*kDot)(const float*, const T*, int64_t)>
+void Dots(const float* q, const T* k, int64_t n_rows, int64_t dim, float scale, float* out) {
+  for (int64_t j = 0; j < n_rows; ++j) out[j] = scale * kDot(q, k + j * dim, dim);
+}
+template <typename T, void (*kAxpy)(float, const T*, float*, int64_t)>
+void WeightedSum(const float* w, const T* v, int64_t n_rows, int64_t dim, float* y) {
+  std::fill(y, y + dim, 0.0f);
+  for (int64_t j = 0; j < n_rows; ++j) kAxpy(w[j], v + j * dim, y, dim);
+}
 
 }  // namespace
 
 const OpsTable& ScalarOps() {
-  static const OpsTable table{DotF32, DotF16, AxpyF32, AxpyF16, SumSq, F32ToF16};
+  static const OpsTable table{DotF32,
+                              DotF16,
+                              AxpyF32,
+                              AxpyF16,
+                              SumSq,
+                              Dots<float, DotF32>,
+                              Dots<uint16_t, DotF16>,
+                              WeightedSum<float, AxpyF32>,
+                              WeightedSum<uint16_t, AxpyF16>,
+                              ExpShiftSum,
+                              F32ToF16};
   return table;
 }
 
@@ -89,12 +114,7 @@ void Scale(float* y, float s, int64_t n) {
 void Softmax(float* x, int64_t n) {
   float mx = x[0];
   for (int64_t i = 1; i < n; ++i) mx = std::max(mx, x[i]);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
-  }
-  const float inv = 1.0f / sum;
+  const float inv = 1.0f / Ops().exp_shift_sum(x, n, mx);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
@@ -150,24 +170,15 @@ void AttendHead(const float* q, const void* k, const void* v, bool kv_f16, int64
   const auto& ops = Ops();
   const int64_t n = j1 - j0;
   if (kv_f16) {
-    const auto* kh = static_cast<const uint16_t*>(k);
-    for (int64_t j = 0; j < n; ++j)
-      scores[j] = scale * ops.dot_f16(q, kh + (j0 + j) * head_dim, head_dim);
+    ops.dots_f16(q, static_cast<const uint16_t*>(k) + j0 * head_dim, n, head_dim, scale, scores);
   } else {
-    const auto* kf = static_cast<const float*>(k);
-    for (int64_t j = 0; j < n; ++j)
-      scores[j] = scale * ops.dot_f32(q, kf + (j0 + j) * head_dim, head_dim);
+    ops.dots_f32(q, static_cast<const float*>(k) + j0 * head_dim, n, head_dim, scale, scores);
   }
   Softmax(scores, n);
-  std::fill(out, out + head_dim, 0.0f);
   if (kv_f16) {
-    const auto* vh = static_cast<const uint16_t*>(v);
-    for (int64_t j = 0; j < n; ++j)
-      ops.axpy_f16(scores[j], vh + (j0 + j) * head_dim, out, head_dim);
+    ops.wsum_f16(scores, static_cast<const uint16_t*>(v) + j0 * head_dim, n, head_dim, out);
   } else {
-    const auto* vf = static_cast<const float*>(v);
-    for (int64_t j = 0; j < n; ++j)
-      ops.axpy_f32(scores[j], vf + (j0 + j) * head_dim, out, head_dim);
+    ops.wsum_f32(scores, static_cast<const float*>(v) + j0 * head_dim, n, head_dim, out);
   }
 }
 

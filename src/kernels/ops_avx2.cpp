@@ -98,10 +98,149 @@ MLE_AVX2 void F32ToF16(const float* x, uint16_t* y, int64_t n) {
   for (; i < n; ++i) y[i] = Fp32ToFp16(x[i]);
 }
 
+MLE_AVX2 inline __m256 Load8(const float* p) {
+  return _mm256_loadu_ps(p);
+}
+MLE_AVX2 inline __m256 Load8(const uint16_t* p) {
+  return LoadF16(p);
+}
+MLE_AVX2 inline float Elem(const float* p) {
+  return *p;
+}
+MLE_AVX2 inline float Elem(const uint16_t* p) {
+  return Fp16ToFp32(*p);
+}
+
+// Four rows at a time: four accumulators, then one transposing reduction for all four sums.
+template <typename T>
+MLE_AVX2 void Dots(const float* q, const T* k, int64_t n_rows, int64_t dim, float scale,
+                   float* out) {
+  const int64_t d8 = dim & ~int64_t{7};
+  int64_t j = 0;
+  for (; j + 4 <= n_rows; j += 4) {
+    const T* r = k + j * dim;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t i = 0; i < d8; i += 8) {
+      const __m256 x = _mm256_loadu_ps(q + i);
+      a0 = _mm256_fmadd_ps(x, Load8(r + i), a0);
+      a1 = _mm256_fmadd_ps(x, Load8(r + dim + i), a1);
+      a2 = _mm256_fmadd_ps(x, Load8(r + 2 * dim + i), a2);
+      a3 = _mm256_fmadd_ps(x, Load8(r + 3 * dim + i), a3);
+    }
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    alignas(16) float s[4];
+    _mm_store_ps(s, s4);
+    for (int u = 0; u < 4; ++u) {
+      for (int64_t i = d8; i < dim; ++i) s[u] += q[i] * Elem(r + u * dim + i);
+      out[j + u] = scale * s[u];
+    }
+  }
+  for (; j < n_rows; ++j) {
+    const T* r = k + j * dim;
+    __m256 a = _mm256_setzero_ps();
+    for (int64_t i = 0; i < d8; i += 8)
+      a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), Load8(r + i), a);
+    float s = Hsum(a);
+    for (int64_t i = d8; i < dim; ++i) s += q[i] * Elem(r + i);
+    out[j] = scale * s;
+  }
+}
+
+// y = sum_j w[j] v[j], 64 columns at a time held in registers across all rows (no round trip
+// of y through memory per row).
+template <typename T>
+MLE_AVX2 void WeightedSum(const float* w, const T* v, int64_t n_rows, int64_t dim, float* y) {
+  constexpr int kCols = 64;
+  int64_t c = 0;
+  for (; c + kCols <= dim; c += kCols) {
+    __m256 acc[kCols / 8];
+    for (auto& a : acc) a = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n_rows; ++j) {
+      const __m256 wj = _mm256_set1_ps(w[j]);
+      const T* r = v + j * dim + c;
+      for (int u = 0; u < kCols / 8; ++u) acc[u] = _mm256_fmadd_ps(wj, Load8(r + 8 * u), acc[u]);
+    }
+    for (int u = 0; u < kCols / 8; ++u) _mm256_storeu_ps(y + c + 8 * u, acc[u]);
+  }
+  for (; c + 8 <= dim; c += 8) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n_rows; ++j) {
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), Load8(v + j * dim + c), acc);
+    }
+    _mm256_storeu_ps(y + c, acc);
+  }
+  for (; c < dim; ++c) {
+    float s = 0.0f;
+    for (int64_t j = 0; j < n_rows; ++j) s += w[j] * Elem(v + j * dim + c);
+    y[c] = s;
+  }
+}
+
+// exp(x) for 8 floats: x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in two parts so that r is
+// exact), e^r by its degree-7 Taylor polynomial (error < 2^-24 on that range), times 2^n built
+// in the exponent bits. Below ln(FLT_MIN) the result is 0 (as expf's is, up to denormals).
+MLE_AVX2 inline __m256 Exp8(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-87.33654f);
+  const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.72283f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 5040);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  // 2^n as n + 127 in the exponent; n = 128 (x near the top) is split as 2 * 2^127.
+  const __m256i ni = _mm256_cvtps_epi32(n);
+  const __m256i big = _mm256_cmpgt_epi32(ni, _mm256_set1_epi32(127));
+  const __m256i e = _mm256_slli_epi32(
+      _mm256_add_epi32(_mm256_sub_epi32(ni, _mm256_and_si256(big, _mm256_set1_epi32(1))),
+                       _mm256_set1_epi32(127)),
+      23);
+  p = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+  p = _mm256_blendv_ps(p, _mm256_add_ps(p, p), _mm256_castsi256_ps(big));
+  return _mm256_andnot_ps(under, p);
+}
+
+MLE_AVX2 float ExpShiftSum(float* x, int64_t n, float shift) {
+  const __m256 s = _mm256_set1_ps(shift);
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+    _mm256_storeu_ps(x + i, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  float sum = Hsum(acc);
+  if (i < n) {  // the tail through the same polynomial, so every element rounds alike
+    alignas(32) float t[8] = {};
+    for (int64_t k = i; k < n; ++k) t[k - i] = x[k] - shift;
+    _mm256_store_ps(t, Exp8(_mm256_load_ps(t)));
+    for (int64_t k = i; k < n; ++k) sum += (x[k] = t[k - i]);
+  }
+  return sum;
+}
+
 }  // namespace
 
 const OpsTable* Avx2Ops() {
-  static const OpsTable table{DotF32, DotF16, AxpyF32, AxpyF16, SumSq, F32ToF16};
+  static const OpsTable table{DotF32,
+                              DotF16,
+                              AxpyF32,
+                              AxpyF16,
+                              SumSq,
+                              Dots<float>,
+                              Dots<uint16_t>,
+                              WeightedSum<float>,
+                              WeightedSum<uint16_t>,
+                              ExpShiftSum,
+                              F32ToF16};
   const CpuInfo& cpu = GetCpuInfo();
   return cpu.avx2 && cpu.fma && cpu.f16c ? &table : nullptr;
 }

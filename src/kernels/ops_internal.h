@@ -12,6 +12,16 @@ struct OpsTable {
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n);  // y += a x
   void (*axpy_f16)(float a, const uint16_t* x, float* y, int64_t n);
   float (*sum_sq)(const float* x, int64_t n);
+  // Attention over n_rows rows of `dim` elements (row stride dim): out[j] = scale * q . k[j];
+  // y = sum_j w[j] v[j] (y overwritten).
+  void (*dots_f32)(const float* q, const float* k, int64_t n_rows, int64_t dim, float scale,
+                   float* out);
+  void (*dots_f16)(const float* q, const uint16_t* k, int64_t n_rows, int64_t dim, float scale,
+                   float* out);
+  void (*wsum_f32)(const float* w, const float* v, int64_t n_rows, int64_t dim, float* y);
+  void (*wsum_f16)(const float* w, const uint16_t* v, int64_t n_rows, int64_t dim, float* y);
+  // x[i] = exp(x[i] - shift) for all i; returns the sum (the softmax's inner loop).
+  float (*exp_shift_sum)(float* x, int64_t n, float shift);
   void (*f32_to_f16)(const float* x, uint16_t* y, int64_t n);
 };
 

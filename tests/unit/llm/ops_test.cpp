@@ -3,12 +3,14 @@
 // over an F16 / F32 cache with grouped-query heads, causal limits and a sliding window.
 #include <gtest/gtest.h>
 
+#include <cfloat>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "kernels/float_convert.h"
 #include "kernels/ops.h"
+#include "kernels/ops_internal.h"
 
 namespace mle::kernels {
 namespace {
@@ -74,6 +76,37 @@ TEST(OpsTest, RopeBothStylesWithScaleAndFactors) {
   }
 }
 
+TEST(OpsTest, SoftmaxExpMatchesExpfOverItsRange) {
+  // Every table's exp: within 2 ulp of the double-precision exp where the result is a normal
+  // float, 0 below ln(FLT_MIN) and for -inf, finite up to ln(FLT_MAX). Odd lengths: tails.
+  std::vector<const internal::OpsTable*> tables = {&internal::ScalarOps()};
+  if (internal::Avx2Ops()) tables.push_back(internal::Avx2Ops());
+  std::vector<float> x;
+  for (float v = -100.0f; v < 88.7f; v += 0.0137f) x.push_back(v);
+  x.push_back(-INFINITY);
+  x.push_back(88.72f);
+  for (const internal::OpsTable* t : tables) {
+    std::vector<float> y = x;
+    t->exp_shift_sum(y.data(), static_cast<int64_t>(y.size()), 0.0f);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double ref = std::exp(double(x[i]));
+      if (ref < FLT_MIN) {
+        EXPECT_LE(y[i], FLT_MIN) << x[i];
+      } else {
+        ASSERT_NEAR(y[i], ref, 2.5e-7 * ref) << "x=" << x[i];
+      }
+    }
+    std::vector<float> neg(x.begin(), x.begin() + 7001);  // -100..-4: the softmax's range
+    double ref_sum = 0;
+    for (float v : neg) ref_sum += std::exp(double(v) - 1.0);
+    const float sum = t->exp_shift_sum(neg.data(), static_cast<int64_t>(neg.size()), 1.0f);
+    EXPECT_NEAR(sum, ref_sum, 1e-5 * ref_sum);
+    std::vector<float> shifted = {1.0f, 2.0f, 3.0f};  // n < 8: only the tail path
+    EXPECT_NEAR(t->exp_shift_sum(shifted.data(), 3, 3.0f), 1 + std::exp(-1.0) + std::exp(-2.0),
+                1e-6);
+  }
+}
+
 TEST(OpsTest, SoftmaxAndActivations) {
   const int n = 300;
   const auto x = Random(n, 5, 4.0f);
@@ -113,8 +146,10 @@ TEST(OpsTest, F16RowConversionRoundsToNearestEven) {
 }
 
 // Attention of T tokens (positions pos0..pos0+T-1 of one sequence) with GQA, against doubles.
-void CheckAttention(bool f16, int32_t window, int n_threads) {
-  const int NH = 6, NKV = 2, HS = 40, n_ctx = 50, T = 5, pos0 = 30;
+// HS 40: 8-column steps only; 64 and 100: the 64-column register blocks, 8-column steps and
+// a scalar tail. Rows of keys go four at a time, then one by one (31..35 keys seen).
+void CheckAttention(bool f16, int32_t window, int n_threads, int HS = 40) {
+  const int NH = 6, NKV = 2, n_ctx = 50, T = 5, pos0 = 30;
   const float scale = 0.3f;
   const auto q = Random(T * NH * HS, 11);
   auto kf = Random(NKV * n_ctx * HS, 12), vf = Random(NKV * n_ctx * HS, 13);
@@ -179,6 +214,13 @@ TEST(OpsTest, AttentionF32CacheOneThread) {
 }
 TEST(OpsTest, AttentionSlidingWindow) {
   CheckAttention(true, 8, 3);
+}
+TEST(OpsTest, AttentionHeadSizes) {
+  for (int hs : {64, 100, 128}) {
+    SCOPED_TRACE(hs);
+    CheckAttention(true, 0, 2, hs);
+    CheckAttention(false, 0, 2, hs);
+  }
 }
 
 }  // namespace
