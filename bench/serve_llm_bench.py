@@ -24,7 +24,7 @@ import urllib.request
 # llama.cpp server, measured before (issue figures): aggregate tok/s by clients, and the
 # 781-token prompt's time to first token, cold and cached.
 PEER = {1: 31.9, 4: 59.1, 8: 67.2}
-PEER_TTFT_COLD, PEER_TTFT_CACHED = 5.49, 0.27
+PEER_TTFT_COLD, PEER_TTFT_CACHED, PEER_TTFT_TOKENS = 5.49, 0.27, 781
 TARGET = {1: 1.1, 4: 1.2, 8: 1.2}
 
 
@@ -110,6 +110,17 @@ def aggregate(port, clients, rounds, n_tokens):
     return sum(total) / wall
 
 
+def prompt_of(port, n_tokens):
+    """Text of words that tokenizes (with BOS) to n_tokens tokens, or the closest below."""
+    count = lambda n: len(post(port, "/tokenize", {"model": "bench", "content": text(n)})["tokens"])
+    text = lambda n: " ".join(f"word{i % 97}" for i in range(n))
+    lo, hi = 1, n_tokens  # words; each word is at least one token
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if count(mid) <= n_tokens else (lo, mid - 1)
+    return text(lo)
+
+
 def ttft(port, prompt):
     out = post(port, "/llm/generate", {"model": "bench", "prompt": prompt, "n_predict": 1,
                                        "temperature": 0})
@@ -137,8 +148,9 @@ def main():
                     print(f"  {clients} client(s), --parallel {parallel}: {tps:.1f} tok/s",
                           flush=True)
                 if parallel == 4:
-                    # ~780 tokens of prompt: cold, then the same prompt again (prefix cached).
-                    words = " ".join(f"word{i % 97}" for i in range(390))
+                    # The peer's 781-token prompt length: cold, then the same prompt again
+                    # (prefix cached).
+                    words = prompt_of(srv.port, PEER_TTFT_TOKENS)
                     cold, n_prompt = ttft(srv.port, words)
                     cached, _ = ttft(srv.port, words)
                     rss = srv.rss_mb()
