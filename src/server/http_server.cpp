@@ -11,7 +11,10 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <list>
 #include <thread>
 
@@ -129,7 +132,7 @@ struct HttpServer::Impl {
   awaitable<void> Accept();
   awaitable<void> Serve(std::shared_ptr<Connection> conn);
   awaitable<bool> WriteStream(Connection& conn, Response& res, unsigned version, bool keep_alive);
-  awaitable<Response> Handle(Request& req);
+  awaitable<Response> Handle(Request& req, bool offload);
   void BeginShutdown();
   void ForceClose();
   void ConnectionDone();
@@ -198,7 +201,28 @@ void HttpServer::Impl::ConnectionDone() {
   }
 }
 
-awaitable<Response> HttpServer::Impl::Handle(Request& req) {
+// While an offloaded (long) handler runs, the connection's socket is watched: turning readable
+// with nothing to read means the client closed it, and the request is marked cancelled so the
+// handler (an LLM generation) stops at its next step instead of computing for nobody. Data
+// (a pipelined request) ends the watch without cancelling. The caller cancels the wait once
+// the handler returns.
+namespace {
+void WatchForClose(const std::shared_ptr<Connection>& conn,
+                   std::shared_ptr<std::atomic<bool>> cancelled) {
+  conn->stream.socket().async_wait(
+      tcp::socket::wait_read, [conn, cancelled = std::move(cancelled)](beast::error_code ec) {
+        if (ec) return;  // the handler finished first
+        char c;
+        const ssize_t n =
+            ::recv(conn->stream.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+          cancelled->store(true);
+        }
+      });
+}
+}  // namespace
+
+awaitable<Response> HttpServer::Impl::Handle(Request& req, bool offload) {
   auto run = [this, &req]() -> Response {
     try {
       return handler.handle(req);
@@ -207,7 +231,7 @@ awaitable<Response> HttpServer::Impl::Handle(Request& req) {
       return ErrorResponse(500, "internal error while handling the request");
     }
   };
-  if (handler.offload && handler.offload(req)) {
+  if (offload) {
     co_return co_await asio::co_spawn(
         workers, [&]() -> awaitable<Response> { co_return run(); }, asio::use_awaitable);
   }
@@ -284,7 +308,13 @@ awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) {
     const bool keep_alive = msg.keep_alive() && !stopping.load();
 
     stream.expires_never();
-    Response res = co_await Handle(req);
+    const bool offload = handler.offload && handler.offload(req);
+    if (offload) WatchForClose(conn, req.cancelled);
+    Response res = co_await Handle(req, offload);
+    if (offload) {
+      beast::error_code ec_c;
+      stream.socket().cancel(ec_c);  // ends the close watch
+    }
     // Whole responses are accounted before they are sent, so a client that reads the answer
     // and then asks /metrics always sees its own request counted.
     auto complete = [&] {

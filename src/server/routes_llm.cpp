@@ -386,7 +386,10 @@ void LlmRoutes::Record(const std::string& model, const Done& d) {
   prompt_tokens_->Add({model}, d.stats.n_prompt_tokens);
   cached_tokens_->Add({model}, d.stats.n_prompt_reused);
   gen_tokens_->Add({model}, d.stats.n_generated);
-  requests_->Add({model, FinishReason(d.stats.stop_reason)}, 1);
+  // The metric tells cancelled requests (client gone, DELETE, deadline) apart; the OpenAI
+  // responses call them "stop" as there is no such finish_reason there.
+  const bool cancelled = d.stats.stop_reason == llm::StopReason::kCancelled;
+  requests_->Add({model, cancelled ? "cancelled" : FinishReason(d.stats.stop_reason)}, 1);
 }
 
 Status LlmRoutes::Submit(std::shared_ptr<LoadedModel> lm, const Request& req,

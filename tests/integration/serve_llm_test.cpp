@@ -395,24 +395,68 @@ TEST_F(ServeLlmTest, ADisconnectedStreamStopsGenerating) {
   ASSERT_TRUE(s.WaitHealthy()) << s.Err();
   {
     testing::HttpConnection c("127.0.0.1", s.port(), 5000);
-    ASSERT_TRUE(c.SendRaw(
-        "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        "Content-Length: " +
-        std::to_string(
-            json{{"model", kLlama}, {"prompt", "Go"}, {"max_tokens", 100000}, {"stream", true}}
-                .dump()
-                .size()) +
-        "\r\n\r\n" +
-        json{{"model", kLlama}, {"prompt", "Go"}, {"max_tokens", 100000}, {"stream", true}}
-            .dump()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }  // the client goes away mid-stream
+    ASSERT_TRUE(
+        c.SendRaw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: " +
+                  std::to_string(json{{"model", kLlama},
+                                      {"prompt", "Go"},
+                                      {"max_tokens", 100000},
+                                      {"ignore_eos", true},
+                                      {"stream", true}}
+                                     .dump()
+                                     .size()) +
+                  "\r\n\r\n" +
+                  json{{"model", kLlama},
+                       {"prompt", "Go"},
+                       {"max_tokens", 100000},
+                       {"ignore_eos", true},
+                       {"stream", true}}
+                      .dump()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }  // the client goes away mid-stream (the 511 tokens the context allows take far longer)
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = HttpCall(s.port(), "GET", "/metrics").body;
+    if (metrics.find("finish_reason=\"cancelled\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(metrics.find("finish_reason=\"cancelled\"} 1"), std::string::npos) << metrics;
   // The only slot is freed: a new request is answered (it would wait forever otherwise).
   HttpResult r = Post(s, "/v1/completions",
                       {{"model", kLlama}, {"prompt", "Hi"}, {"max_tokens", 4}, {"temperature", 0}});
   EXPECT_EQ(r.status, 200) << r.body;
   HttpResult m = HttpCall(s.port(), "GET", "/metrics");
   EXPECT_NE(m.body.find("mle_llm_slots_active 0"), std::string::npos) << m.body;
+}
+
+TEST_F(ServeLlmTest, ADisconnectedPlainRequestIsCancelled) {
+  // Not streamed: the server notices the closed connection while generating and stops.
+  ServeProcess s(dir_, {"--parallel", "1"});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  const std::string body = json{
+      {"model", kLlama},
+      {"prompt", "Go"},
+      {"max_tokens", 100000},
+      {"ignore_eos", true}}.dump();
+  {
+    testing::HttpConnection c("127.0.0.1", s.port(), 5000);
+    ASSERT_TRUE(
+        c.SendRaw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }  // the client goes away before the answer (511 tokens, the context, take far longer)
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = HttpCall(s.port(), "GET", "/metrics").body;
+    if (metrics.find("finish_reason=\"cancelled\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(metrics.find("finish_reason=\"cancelled\"} 1"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("finish_reason=\"length\""), std::string::npos) << metrics;
+  HttpResult r = Post(s, "/v1/completions",
+                      {{"model", kLlama}, {"prompt", "Hi"}, {"max_tokens", 4}, {"temperature", 0}});
+  EXPECT_EQ(r.status, 200) << r.body;
 }
 
 // logprobs: the chat shape (content[] with top_logprobs), the completions shape streamed
@@ -445,8 +489,8 @@ TEST_F(ServeLlmTest, LogprobsInChatAndCompletions) {
   body["top_logprobs"] = 21;
   EXPECT_EQ(Post(s, "/v1/chat/completions", body).status, 400);
 
-  json c = {{"model", kQwen}, {"prompt", "One, two,"}, {"max_tokens", 6}, {"temperature", 0},
-            {"logprobs", 2}, {"stream", true}};
+  json c = {{"model", kQwen},   {"prompt", "One, two,"}, {"max_tokens", 6},
+            {"temperature", 0}, {"logprobs", 2},         {"stream", true}};
   r = Post(s, "/v1/completions", c);
   ASSERT_EQ(r.status, 200) << r.body;
   std::string text, from_tokens;
