@@ -390,36 +390,36 @@ TEST_F(ServeLlmTest, AFullQueueAnswers503WithRetryAfter) {
   EXPECT_EQ(refused, 1);
 }
 
-TEST_F(ServeLlmTest, ADisconnectedStreamStopsGenerating) {
-  ServeProcess s(dir_, {"--parallel", "1"});
-  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+// Sends a generation that only the context (511 tokens) would end, leaves 20 ms later, and
+// returns /metrics once the request is counted cancelled (or after 5 s).
+std::string SendAndLeave(ServeProcess& s, bool stream) {
+  const std::string body = json{
+      {"model", kLlama},
+      {"prompt", "Go"},
+      {"max_tokens", 100000},
+      {"ignore_eos", true},
+      {"stream", stream}}.dump();
   {
     testing::HttpConnection c("127.0.0.1", s.port(), 5000);
-    ASSERT_TRUE(
+    EXPECT_TRUE(
         c.SendRaw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   "Content-Length: " +
-                  std::to_string(json{{"model", kLlama},
-                                      {"prompt", "Go"},
-                                      {"max_tokens", 100000},
-                                      {"ignore_eos", true},
-                                      {"stream", true}}
-                                     .dump()
-                                     .size()) +
-                  "\r\n\r\n" +
-                  json{{"model", kLlama},
-                       {"prompt", "Go"},
-                       {"max_tokens", 100000},
-                       {"ignore_eos", true},
-                       {"stream", true}}
-                      .dump()));
+                  std::to_string(body.size()) + "\r\n\r\n" + body));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }  // the client goes away mid-stream (the 511 tokens the context allows take far longer)
+  }  // the client goes away long before the context could end the generation
   std::string metrics;
   for (int i = 0; i < 100; ++i) {
     metrics = HttpCall(s.port(), "GET", "/metrics").body;
     if (metrics.find("finish_reason=\"cancelled\"") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  return metrics;
+}
+
+TEST_F(ServeLlmTest, ADisconnectedStreamStopsGenerating) {
+  ServeProcess s(dir_, {"--parallel", "1"});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  const std::string metrics = SendAndLeave(s, true);
   EXPECT_NE(metrics.find("finish_reason=\"cancelled\"} 1"), std::string::npos) << metrics;
   // The only slot is freed: a new request is answered (it would wait forever otherwise).
   HttpResult r = Post(s, "/v1/completions",
@@ -433,25 +433,7 @@ TEST_F(ServeLlmTest, ADisconnectedPlainRequestIsCancelled) {
   // Not streamed: the server notices the closed connection while generating and stops.
   ServeProcess s(dir_, {"--parallel", "1"});
   ASSERT_TRUE(s.WaitHealthy()) << s.Err();
-  const std::string body = json{
-      {"model", kLlama},
-      {"prompt", "Go"},
-      {"max_tokens", 100000},
-      {"ignore_eos", true}}.dump();
-  {
-    testing::HttpConnection c("127.0.0.1", s.port(), 5000);
-    ASSERT_TRUE(
-        c.SendRaw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  "Content-Length: " +
-                  std::to_string(body.size()) + "\r\n\r\n" + body));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }  // the client goes away before the answer (511 tokens, the context, take far longer)
-  std::string metrics;
-  for (int i = 0; i < 100; ++i) {
-    metrics = HttpCall(s.port(), "GET", "/metrics").body;
-    if (metrics.find("finish_reason=\"cancelled\"") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::string metrics = SendAndLeave(s, false);
   EXPECT_NE(metrics.find("finish_reason=\"cancelled\"} 1"), std::string::npos) << metrics;
   EXPECT_EQ(metrics.find("finish_reason=\"length\""), std::string::npos) << metrics;
   HttpResult r = Post(s, "/v1/completions",
