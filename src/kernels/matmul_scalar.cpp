@@ -256,131 +256,123 @@ float DotF32(const uint8_t* w, const uint8_t* a, int64_t n) {
 // Q4_0 in the kQ4_0x8 layout: the defining implementation the SIMD kernels follow. Row i of the
 // group has its scale at bytes 2i of each block and its codes at bytes 4i..4i+3 of each of the
 // 4 code vectors (low nibbles: elements 4v..4v+3, high nibbles: 16+4v..16+4v+3).
-void TileQ4_0x8(const Tile& t) {
-  const int64_t nb = t.n / 32;
-  for (int j = 0; j < t.nt; ++j) {
-    const Q8Row x = Q8_32View(t.a + j * t.a_row_bytes, t.n);
-    for (int i = 0; i < t.nr; ++i) {
-      float acc = 0;
-      for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = t.w + b * kQ4_0x8BlockBytes;
-        uint16_t d;
-        std::memcpy(&d, blk + 2 * i, 2);
-        const uint8_t* codes = blk + 2 * kQ4_0x8Rows + 4 * i;
-        const int8_t* xq = x.q + 32 * b;
-        int sum = 0;
-        for (int v = 0; v < 4; ++v) {
-          for (int m = 0; m < 4; ++m) {
-            const int c = codes[32 * v + m];
-            sum += ((c & 15) - 8) * xq[4 * v + m] + ((c >> 4) - 8) * xq[16 + 4 * v + m];
-          }
-        }
-        acc += Fp16ToFp32(d) * x.d[b] * static_cast<float>(sum);
+float DotQ4_0x8(const uint8_t* group, int i, const uint8_t* a, int64_t n) {
+  const int64_t nb = n / 32;
+  const Q8Row x = Q8_32View(a, n);
+  float acc = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = group + b * kQ4_0x8BlockBytes;
+    uint16_t d;
+    std::memcpy(&d, blk + 2 * i, 2);
+    const uint8_t* codes = blk + 2 * kQ4_0x8Rows + 4 * i;
+    const int8_t* xq = x.q + 32 * b;
+    int sum = 0;
+    for (int v = 0; v < 4; ++v) {
+      for (int m = 0; m < 4; ++m) {
+        const int c = codes[32 * v + m];
+        sum += ((c & 15) - 8) * xq[4 * v + m] + ((c >> 4) - 8) * xq[16 + 4 * v + m];
       }
-      t.y[j * t.y_stride + i] = acc;
     }
+    acc += Fp16ToFp32(d) * x.d[b] * static_cast<float>(sum);
   }
+  return acc;
 }
 
 // Q4_K in the kQ4_Kx8 layout (offsets in matmul_isa.h), as DotQ45_K computes it.
-void TileQ4_Kx8(const Tile& t) {
-  const int64_t nb = t.n / 256;
-  for (int j = 0; j < t.nt; ++j) {
-    const Q8KRow x = Q8_KView(t.a + j * t.a_row_bytes, t.n);
-    for (int i = 0; i < t.nr; ++i) {
-      float acc = 0;
-      for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = t.w + b * kQ4_Kx8BlockBytes;
-        uint16_t d, dmin;
-        std::memcpy(&d, blk + kQ4_Kx8D + 2 * i, 2);
-        std::memcpy(&dmin, blk + kQ4_Kx8Dmin + 2 * i, 2);
-        const int8_t* q8 = x.q + 256 * b;
-        int sum_q = 0, sum_m = 0;
-        for (int g = 0; g < 8; ++g) {
-          const int sc = blk[kQ4_Kx8Scales + 8 * g + i];
-          const int m = blk[kQ4_Kx8Mins + 16 * (g / 2) + 2 * i + g % 2];
-          const uint8_t* codes = blk + kQ4_Kx8Codes + 32 * 8 * (g / 2) + 4 * i;
-          int s = 0;
-          for (int l = 0; l < 32; ++l) {
-            const uint8_t byte = codes[32 * (l / 4) + l % 4];
-            s += ((g % 2) ? byte >> 4 : byte & 0xF) * q8[32 * g + l];
-          }
-          sum_q += sc * s;
-          sum_m += m * (x.bsums[16 * b + 2 * g] + x.bsums[16 * b + 2 * g + 1]);
-        }
-        acc += x.d[b] * (Fp16ToFp32(d) * static_cast<float>(sum_q) -
-                         Fp16ToFp32(dmin) * static_cast<float>(sum_m));
+float DotQ4_Kx8(const uint8_t* group, int i, const uint8_t* a, int64_t n) {
+  const int64_t nb = n / 256;
+  const Q8KRow x = Q8_KView(a, n);
+  float acc = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = group + b * kQ4_Kx8BlockBytes;
+    uint16_t d, dmin;
+    std::memcpy(&d, blk + kQ4_Kx8D + 2 * i, 2);
+    std::memcpy(&dmin, blk + kQ4_Kx8Dmin + 2 * i, 2);
+    const int8_t* q8 = x.q + 256 * b;
+    int sum_q = 0, sum_m = 0;
+    for (int g = 0; g < 8; ++g) {
+      const int sc = blk[kQ4_Kx8Scales + 8 * g + i];
+      const int m = blk[kQ4_Kx8Mins + 16 * (g / 2) + 2 * i + g % 2];
+      const uint8_t* codes = blk + kQ4_Kx8Codes + 32 * 8 * (g / 2) + 4 * i;
+      int s = 0;
+      for (int l = 0; l < 32; ++l) {
+        const uint8_t byte = codes[32 * (l / 4) + l % 4];
+        s += ((g % 2) ? byte >> 4 : byte & 0xF) * q8[32 * g + l];
       }
-      t.y[j * t.y_stride + i] = acc;
+      sum_q += sc * s;
+      sum_m += m * (x.bsums[16 * b + 2 * g] + x.bsums[16 * b + 2 * g + 1]);
     }
+    acc += x.d[b] * (Fp16ToFp32(d) * static_cast<float>(sum_q) -
+                     Fp16ToFp32(dmin) * static_cast<float>(sum_m));
   }
+  return acc;
 }
 
 // Q6_K in the kQ6_Kx8 layout (offsets in matmul_isa.h), as DotQ6_K computes it.
-void TileQ6_Kx8(const Tile& t) {
-  const int64_t nb = t.n / 256;
-  for (int j = 0; j < t.nt; ++j) {
-    const Q8KRow x = Q8_KView(t.a + j * t.a_row_bytes, t.n);
-    for (int i = 0; i < t.nr; ++i) {
-      float acc = 0;
-      for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = t.w + b * kQ6_Kx8BlockBytes;
-        uint16_t d;
-        std::memcpy(&d, blk + 2 * i, 2);
-        const int8_t* q8 = x.q + 256 * b;
-        int sum = 0;
-        for (int g = 0; g < 16; ++g) {
-          const int sc = static_cast<int8_t>(blk[kQ6_Kx8Scales + 16 * (g / 2) + 2 * i + g % 2]);
-          const uint8_t* codes = blk + kQ6_Kx8Codes + 96 * g + 4 * i;
-          int s = 0;
-          for (int e = 0; e < 16; ++e) {
-            const int step = e / 4, m = e % 4;
-            const int lo = codes[32 * (step / 2) + m];
-            const int q = ((step % 2) ? lo >> 4 : lo & 0xF) | ((codes[64 + m] >> (2 * step)) & 3)
-                                                                  << 4;
-            s += (q - 32) * q8[16 * g + e];
-          }
-          sum += sc * s;
-        }
-        acc += x.d[b] * Fp16ToFp32(d) * static_cast<float>(sum);
+float DotQ6_Kx8(const uint8_t* group, int i, const uint8_t* a, int64_t n) {
+  const int64_t nb = n / 256;
+  const Q8KRow x = Q8_KView(a, n);
+  float acc = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = group + b * kQ6_Kx8BlockBytes;
+    uint16_t d;
+    std::memcpy(&d, blk + 2 * i, 2);
+    const int8_t* q8 = x.q + 256 * b;
+    int sum = 0;
+    for (int g = 0; g < 16; ++g) {
+      const int sc = static_cast<int8_t>(blk[kQ6_Kx8Scales + 16 * (g / 2) + 2 * i + g % 2]);
+      const uint8_t* codes = blk + kQ6_Kx8Codes + 96 * g + 4 * i;
+      int s = 0;
+      for (int e = 0; e < 16; ++e) {
+        const int step = e / 4, m = e % 4;
+        const int lo = codes[32 * (step / 2) + m];
+        const int q = ((step % 2) ? lo >> 4 : lo & 0xF) | ((codes[64 + m] >> (2 * step)) & 3) << 4;
+        s += (q - 32) * q8[16 * g + e];
       }
-      t.y[j * t.y_stride + i] = acc;
+      sum += sc * s;
     }
+    acc += x.d[b] * Fp16ToFp32(d) * static_cast<float>(sum);
   }
+  return acc;
 }
 
 // Q8_0 in the kQ8_0x8 layout: codes stored + 128, as DotQ8_0 computes it.
-void TileQ8_0x8(const Tile& t) {
-  const int64_t nb = t.n / 32;
-  for (int j = 0; j < t.nt; ++j) {
-    const Q8Row x = Q8_32View(t.a + j * t.a_row_bytes, t.n);
-    for (int i = 0; i < t.nr; ++i) {
-      float acc = 0;
-      for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = t.w + b * kQ8_0x8BlockBytes;
-        uint16_t d;
-        std::memcpy(&d, blk + 2 * i, 2);
-        int sum = 0;
-        for (int e = 0; e < 32; ++e) {
-          sum += (blk[16 + 32 * (e / 4) + 4 * i + e % 4] - 128) * x.q[32 * b + e];
-        }
-        acc += Fp16ToFp32(d) * x.d[b] * static_cast<float>(sum);
-      }
-      t.y[j * t.y_stride + i] = acc;
+float DotQ8_0x8(const uint8_t* group, int i, const uint8_t* a, int64_t n) {
+  const int64_t nb = n / 32;
+  const Q8Row x = Q8_32View(a, n);
+  float acc = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = group + b * kQ8_0x8BlockBytes;
+    uint16_t d;
+    std::memcpy(&d, blk + 2 * i, 2);
+    int sum = 0;
+    for (int e = 0; e < 32; ++e) {
+      sum += (blk[16 + 32 * (e / 4) + 4 * i + e % 4] - 128) * x.q[32 * b + e];
     }
+    acc += Fp16ToFp32(d) * x.d[b] * static_cast<float>(sum);
+  }
+  return acc;
+}
+
+// A tile of a repacked layout: row i of the group at t.w against each token.
+template <float (*kDot)(const uint8_t*, int, const uint8_t*, int64_t)>
+void GroupTileLoop(const Tile& t) {
+  for (int j = 0; j < t.nt; ++j) {
+    for (int i = 0; i < t.nr; ++i)
+      t.y[j * t.y_stride + i] = kDot(t.w, i, t.a + j * t.a_row_bytes, t.n);
   }
 }
 
 TypeKernel ScalarPacked(WeightLayout layout) {
   switch (layout) {
     case WeightLayout::kQ4_0x8:
-      return {ActFormat::kQ8_32, TileQ4_0x8, kQ4_0x8Rows, 4};
+      return {ActFormat::kQ8_32, GroupTileLoop<DotQ4_0x8>, kQ4_0x8Rows, 4};
     case WeightLayout::kQ4_Kx8:
-      return {ActFormat::kQ8_K, TileQ4_Kx8, kQ4_Kx8Rows, 4};
+      return {ActFormat::kQ8_K, GroupTileLoop<DotQ4_Kx8>, kQ4_Kx8Rows, 4};
     case WeightLayout::kQ6_Kx8:
-      return {ActFormat::kQ8_K, TileQ6_Kx8, kQ6_Kx8Rows, 4};
+      return {ActFormat::kQ8_K, GroupTileLoop<DotQ6_Kx8>, kQ6_Kx8Rows, 4};
     case WeightLayout::kQ8_0x8:
-      return {ActFormat::kQ8_32, TileQ8_0x8, kQ8_0x8Rows, 4};
+      return {ActFormat::kQ8_32, GroupTileLoop<DotQ8_0x8>, kQ8_0x8Rows, 4};
     default:
       return {};
   }

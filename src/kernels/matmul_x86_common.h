@@ -102,6 +102,12 @@ void DispatchTile(const Tile& t) {
   kTable[(t.nr - 1) * NR + (t.nt - 1)](t);
 }
 
+// Writes a repacked layout's tile: lane i of acc[j] is row i's sum for token j.
+template <int RN>
+inline void StoreGroup(const Tile& t, const __m256 (&acc)[RN]) {
+  for (int j = 0; j < RN; ++j) _mm256_storeu_ps(t.y + j * t.y_stride, acc[j]);
+}
+
 // Calls Kern::Run<nt>(tile) for a repacked layout's tile (whole row groups, nt <= NR).
 template <typename Kern, int NR>
 void DispatchGroupTile(const Tile& t) {

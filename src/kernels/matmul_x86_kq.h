@@ -245,7 +245,7 @@ struct GemmQ4_Kx8 {
         acc[j] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, dx), acc[j]);
       }
     }
-    for (int j = 0; j < RN; ++j) _mm256_storeu_ps(t.y + j * t.y_stride, acc[j]);
+    StoreGroup<RN>(t, acc);
   }
 };
 
@@ -328,7 +328,7 @@ struct GemmQ6_Kx8 {
                                  _mm256_mul_ps(d, _mm256_set1_ps(xa[j].d[b])), acc[j]);
       }
     }
-    for (int j = 0; j < RN; ++j) _mm256_storeu_ps(t.y + j * t.y_stride, acc[j]);
+    StoreGroup<RN>(t, acc);
   }
 };
 

@@ -173,7 +173,7 @@ struct GemmQ4_0x8 {
         acc[j] = _mm256_fmadd_ps(dw, _mm256_fmadd_ps(_mm256_set1_ps(xa[j].d[b]), f, off), acc[j]);
       }
     }
-    for (int j = 0; j < RN; ++j) _mm256_storeu_ps(t.y + j * t.y_stride, acc[j]);
+    StoreGroup<RN>(t, acc);
   }
 };
 
@@ -206,7 +206,7 @@ struct GemmQ8_0x8 {
         acc[j] = _mm256_fmadd_ps(dw, _mm256_fmadd_ps(_mm256_set1_ps(xa[j].d[b]), f, off), acc[j]);
       }
     }
-    for (int j = 0; j < RN; ++j) _mm256_storeu_ps(t.y + j * t.y_stride, acc[j]);
+    StoreGroup<RN>(t, acc);
   }
 };
 #endif
