@@ -2,6 +2,12 @@
 # HTTP throughput of `ml-engine serve`: wrk against GET /health on loopback, keep-alive, 32
 # connections for 10 s, beside the figure llama.cpp's server gave for the same command on this
 # kind of machine. Usage: bench/server_bench.sh [BUILD_DIR]
+#
+# With two or more cores the server runs on the first core and wrk on the others (taskset), so
+# the two never take turns on one core: shared cores put the scheduler's time slices into the
+# latency tail. Set MLE_BENCH_PIN=0 to let them share every core. The share of CPU time the
+# hypervisor took (steal) during the run is printed: on a virtual machine it, not the server,
+# can decide the tail.
 set -uo pipefail
 BUILD_DIR=${1:-build}
 ENGINE="$(cd "$BUILD_DIR/bin" 2>/dev/null && pwd)/ml-engine"
@@ -9,10 +15,27 @@ PEER_RPS=38300  # llama.cpp server, same wrk command, measured before on this ki
 TARGET_RPS=50000
 TARGET_P99_MS=5
 WRK_ARGS=(-t2 -c32 -d10s --latency)
+PIN=${MLE_BENCH_PIN:-1}
 
 die() { echo "server_bench: $*" >&2; exit 1; }
 [[ -x "$ENGINE" ]] || die "no ml-engine at $BUILD_DIR/bin (build first)"
 command -v wrk >/dev/null || die "wrk not found (Debian package wrk; scripts/setup.sh installs it)"
+
+cores=$(nproc)
+server_pin=()
+wrk_pin=()
+io_threads=()
+if [[ "$PIN" != 0 && $cores -ge 2 ]] && command -v taskset >/dev/null; then
+  server_pin=(taskset -c 0)
+  wrk_pin=(taskset -c "1-$((cores - 1))")
+  io_threads=(--io-threads 1)
+  layout="server on core 0 (1 I/O thread), wrk on cores 1-$((cores - 1))"
+else
+  layout="server and wrk share all $cores cores"
+fi
+
+# Steal: CPU time the hypervisor gave to other guests, as a share of all CPU time (/proc/stat).
+cpu_times() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; ++i) t += $i; print t, $9 }' /proc/stat; }
 
 dir=$(mktemp -d /tmp/mle-bench-server-XXXXXX)
 pid=""
@@ -34,7 +57,8 @@ for _ in 1 2 3; do
   # No keys, loopback only; its own cwd so nothing lands in the checkout; MLE_* unset so a
   # developer's environment cannot change what is measured.
   (cd "$dir" && for v in $(compgen -e | grep '^MLE_'); do unset "$v"; done &&
-     exec "$ENGINE" serve --host 127.0.0.1 --port "$port" >"$dir/serve.out" 2>"$dir/serve.err") &
+     exec "${server_pin[@]}" "$ENGINE" serve --host 127.0.0.1 --port "$port" "${io_threads[@]}" \
+       >"$dir/serve.out" 2>"$dir/serve.err") &
   pid=$!
   for _ in $(seq 1 200); do
     curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
@@ -52,10 +76,14 @@ if [[ -z "$pid" ]]; then
   die "ml-engine serve did not become ready"
 fi
 
-echo "ml-engine serve on 127.0.0.1:$port ($(nproc) cores, server and wrk share them)"
+echo "ml-engine serve on 127.0.0.1:$port: $layout"
 echo "wrk ${WRK_ARGS[*]} http://127.0.0.1:$port/health"
-wrk "${WRK_ARGS[@]}" "http://127.0.0.1:$port/health" >"$dir/wrk.txt" 2>&1
+read -r total0 steal0 < <(cpu_times)
+"${wrk_pin[@]}" wrk "${WRK_ARGS[@]}" "http://127.0.0.1:$port/health" >"$dir/wrk.txt" 2>&1
 wrk_rc=$?
+read -r total1 steal1 < <(cpu_times)
+steal_pct=$(awk -v t=$((total1 - total0)) -v s=$((steal1 - steal0)) \
+  'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')
 sed 's/^/  | /' "$dir/wrk.txt"
 [[ $wrk_rc -eq 0 ]] || die "wrk failed (exit code $wrk_rc)"
 
@@ -95,4 +123,6 @@ printf '%-34s %12.0f %10.3f %10.3f\n' "ml-engine serve" "$rps" "$p50_ms" "$p99_m
 printf '%-34s %12s\n' "llama.cpp server (measured before)" "38,300"
 printf 'ratio ml-engine / llama.cpp: %.2fx   target: >= 50,000 req/s and p99 < 5 ms: %s\n' \
   "$(awk -v r="$rps" -v p="$PEER_RPS" 'BEGIN { print r / p }')" "$met"
+printf 'hypervisor steal during the run: %s%% of CPU time%s\n' "$steal_pct" \
+  "$(awk -v s="$steal_pct" 'BEGIN { if (s >= 5) print " (a busy host: the tail says more about it than about the server)" }')"
 exit $status

@@ -47,6 +47,17 @@ inline __m256i DotU8S8(__m256i u, __m256i s) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
+// Decode streams each group of a repacked layout once, front to back: while reading one block,
+// ask for the bytes kStreamAhead further on. The hardware prefetchers alone keep too few lines
+// in flight for one core to reach the memory's bandwidth. Of 1, 2, 4 and 8 KiB ahead, 2 KiB was
+// best or level for all four layouts (decode of the whole model 5-15% faster than ~1 KiB).
+inline constexpr size_t kStreamAhead = 2048;
+template <size_t kBlockBytes>
+inline void PrefetchStream(const uint8_t* blk) {
+  const char* p = reinterpret_cast<const char*>(blk) + kStreamAhead;
+  for (size_t k = 0; k < kBlockBytes; k += 64) _mm_prefetch(p + k, _MM_HINT_T0);
+}
+
 // 4 activation bytes broadcast to every 32-bit lane.
 inline __m256i Broadcast4(const int8_t* p) {
   int32_t v;

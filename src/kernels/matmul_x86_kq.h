@@ -202,10 +202,7 @@ struct GemmQ4_Kx8 {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = t.w + b * kQ4_Kx8BlockBytes;
-      if constexpr (RN == 1) {  // one sequential stream per group (see GemmQ4_0x8)
-        const char* ahead = reinterpret_cast<const char*>(blk) + kQ4_Kx8BlockBytes;
-        for (size_t k = 0; k < kQ4_Kx8BlockBytes; k += 64) _mm_prefetch(ahead + k, _MM_HINT_T0);
-      }
+      if constexpr (RN == 1) PrefetchStream<kQ4_Kx8BlockBytes>(blk);  // decode
       __m256i isum[RN];
       for (auto& v : isum) v = _mm256_setzero_si256();
       for (int g = 0; g < 8; ++g) {
@@ -282,11 +279,7 @@ struct GemmQ6_Kx8 {
     const __m256i low4 = _mm256_set1_epi8(0x0F), hi2 = _mm256_set1_epi8(0x30);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = t.w + b * kQ6_Kx8BlockBytes;
-      // Decode: one sequential stream per group; fetch the next block (see GemmQ4_0x8).
-      if constexpr (RN == 1) {
-        const char* ahead = reinterpret_cast<const char*>(blk) + kQ6_Kx8BlockBytes;
-        for (size_t k = 0; k < kQ6_Kx8BlockBytes; k += 64) _mm_prefetch(ahead + k, _MM_HINT_T0);
-      }
+      if constexpr (RN == 1) PrefetchStream<kQ6_Kx8BlockBytes>(blk);  // decode
       __m256i isum[RN];
       for (auto& v : isum) v = _mm256_setzero_si256();
       for (int g = 0; g < 16; ++g) {

@@ -152,14 +152,7 @@ struct GemmQ4_0x8 {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = t.w + b * kQ4_0x8BlockBytes;
-      // Decode: a group is one sequential stream; asking ~1 KiB ahead measured 0-25% faster
-      // than the hardware prefetchers alone (ffn_down's long rows gain most).
-      if constexpr (RN == 1) {
-        const char* ahead = reinterpret_cast<const char*>(blk) + 8 * kQ4_0x8BlockBytes;
-        _mm_prefetch(ahead, _MM_HINT_T0);
-        _mm_prefetch(ahead + 64, _MM_HINT_T0);
-        _mm_prefetch(ahead + 128, _MM_HINT_T0);
-      }
+      if constexpr (RN == 1) PrefetchStream<kQ4_0x8BlockBytes>(blk);  // decode
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
       __m256i w[8];
       for (int v = 0; v < 4; ++v) {
@@ -191,10 +184,7 @@ struct GemmQ8_0x8 {
     for (auto& v : acc) v = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = t.w + b * kQ8_0x8BlockBytes;
-      if constexpr (RN == 1) {  // one sequential stream per group (see GemmQ4_0x8)
-        const char* ahead = reinterpret_cast<const char*>(blk) + 4 * kQ8_0x8BlockBytes;
-        for (size_t k = 0; k < kQ8_0x8BlockBytes; k += 64) _mm_prefetch(ahead + k, _MM_HINT_T0);
-      }
+      if constexpr (RN == 1) PrefetchStream<kQ8_0x8BlockBytes>(blk);  // decode
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
       __m256i w[8];
       for (int k = 0; k < 8; ++k) {
