@@ -71,7 +71,8 @@ def main():
     print(json.dumps({"engine": "pytorch-python", "torch": torch.__version__,
                       "threads": torch.get_num_threads(), "steps": len(times),
                       "ms_per_step_mean": statistics.mean(times),
-                      "ms_per_step_stddev": statistics.stdev(times) if len(times) > 1 else 0.0}))
+                      "ms_per_step_stddev": statistics.stdev(times) if len(times) > 1 else 0.0,
+                      "ms": times}))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 // cnn_mnist: the original design's CNN, two 3x3 convolutions (32 and 64 channels), a 2x2
 // max-pool, dropout, and two linear layers (9216 -> 128 -> 10).
+#include "train/dropout.h"
 #include "train/model_registry.h"
 
 namespace mle::train {
@@ -18,10 +19,10 @@ class CnnMnist : public Classifier {
     // max-pool before ReLU: the same values and gradients as ReLU before max-pool (ReLU is
     // monotonic), with the ReLU on a quarter of the elements.
     x = torch::max_pool2d(conv2_->forward(x), 2).relu_();  // [B, 64, 12, 12]
-    x = torch::dropout(x, 0.25, is_training());
+    x = Dropout(x, 0.25, is_training());
     x = x.flatten(1);              // [B, 9216]
     x = fc1_->forward(x).relu_();  // [B, 128]
-    x = torch::dropout(x, 0.5, is_training());
+    x = Dropout(x, 0.5, is_training());
     return torch::log_softmax(fc2_->forward(x), 1);  // [B, 10]
   }
 

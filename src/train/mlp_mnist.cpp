@@ -1,4 +1,5 @@
 // mlp_mnist: a small multilayer perceptron (784 -> 256 -> 128 -> 10), a fast baseline.
+#include "train/dropout.h"
 #include "train/model_registry.h"
 
 namespace mle::train {
@@ -14,7 +15,7 @@ class MlpMnist : public Classifier {
   torch::Tensor forward(torch::Tensor x) override {
     x = x.flatten(1);                   // [B, 784]
     x = torch::relu(fc1_->forward(x));  // [B, 256]
-    x = torch::dropout(x, 0.2, is_training());
+    x = Dropout(x, 0.2, is_training());
     x = torch::relu(fc2_->forward(x));               // [B, 128]
     return torch::log_softmax(fc3_->forward(x), 1);  // [B, 10]
   }
