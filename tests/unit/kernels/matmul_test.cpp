@@ -29,6 +29,15 @@ void* operator new(size_t n) {
 [[gnu::noinline]] void operator delete(void* p, size_t) noexcept {
   std::free(p);
 }
+// The nothrow forms too (std::stable_sort's buffer): left to the runtime, a sanitizer's
+// operator new would meet the free() above.
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  g_n_allocs.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n ? n : 1);
+}
+[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
 
 namespace mle::kernels::testing {
 namespace {
