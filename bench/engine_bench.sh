@@ -2,7 +2,8 @@
 # Engine benchmark against llama.cpp (llama-cpp-python, the .venv that
 # scripts/setup-bench-venv.sh builds): TinyLlama-1.1B-shaped models with random weights
 # (Q4_0, Q8_0, Q4_K_M), synthesized once into BUILD_DIR/bench-models, then pp128/tg64 of both
-# engines with 2 threads, the ratios, the issue's reference figures and the bandwidth
+# engines with 2 threads (taking turns over MLE_BENCH_ROUNDS rounds of MLE_BENCH_REPS
+# repetitions), the ratios, the issue's reference figures and the bandwidth
 # fraction; then the two engines' logits on the same prompts. Prints everything; fails only
 # when ml-engine itself fails.
 set -uo pipefail
@@ -14,6 +15,7 @@ OUT=$(mktemp -d /tmp/mle-engine-bench-XXXXXX)
 PY="$ROOT/.venv/bin/python"
 THREADS=${MLE_BENCH_THREADS:-2}
 REPS=${MLE_BENCH_REPS:-3}
+ROUNDS=${MLE_BENCH_ROUNDS:-2}
 TYPES=${MLE_BENCH_TYPES:-"Q4_0 Q8_0 Q4_K_M"}
 VOCAB="$ROOT/../shared/testdata/vocab/ggml-vocab-llama-spm.gguf"
 status=0
@@ -30,15 +32,23 @@ for type in $TYPES; do
     "$BIN/ml-engine" gguf synth --shape tinyllama-1.1b --type "$type" --vocab "$VOCAB" \
       -o "$model" --threads "$THREADS" --quiet || { status=1; continue; }
   fi
-  echo "== $type: ml-engine bench model =="
-  "$BIN/ml-engine" bench model -m "$model" -p 128 -n 64 -r "$REPS" -t "$THREADS" -o json \
-    > "$OUT/ours-$type.json" || status=1
-  if (( have_peer )); then
-    echo "== $type: llama.cpp =="
-    "$PY" "$ROOT/bench/engine_peer.py" bench -m "$model" -p 128 -n 64 -r "$REPS" -t "$THREADS" \
-      > "$OUT/peer-$type.json" 2>"$OUT/peer-$type.log" || echo "warning: peer bench failed ($OUT/peer-$type.log)"
-  fi
-  bench_pairs+=("$type=$OUT/ours-$type.json,$OUT/peer-$type.json")
+  # The engines take turns, ROUNDS times, so that a slow stretch of a shared machine (its
+  # memory bandwidth was seen to swing between 31 and 58 GB/s) lands on both.
+  ours_files="" peer_files=""
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "== $type: ml-engine bench model (round $round of $ROUNDS) =="
+    "$BIN/ml-engine" bench model -m "$model" -p 128 -n 64 -r "$REPS" -t "$THREADS" -o json \
+      > "$OUT/ours-$type-$round.json" || status=1
+    ours_files+="${ours_files:+:}$OUT/ours-$type-$round.json"
+    if (( have_peer )); then
+      echo "== $type: llama.cpp (round $round of $ROUNDS) =="
+      "$PY" "$ROOT/bench/engine_peer.py" bench -m "$model" -p 128 -n 64 -r "$REPS" -t "$THREADS" \
+        > "$OUT/peer-$type-$round.json" 2>>"$OUT/peer-$type.log" \
+        || echo "warning: peer bench failed ($OUT/peer-$type.log)"
+      peer_files+="${peer_files:+:}$OUT/peer-$type-$round.json"
+    fi
+  done
+  bench_pairs+=("$type=$ours_files,${peer_files:-$OUT/peer-$type-1.json}")
 
   prompts=(-p "Once upon a time, there was a little robot" -p "The capital of France is")
   "$BIN/ml-engine" logits -m "$model" "${prompts[@]}" --top 40 --json --threads "$THREADS" \

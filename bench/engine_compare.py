@@ -5,11 +5,14 @@ pp/tg tokens/s (from `ml-engine bench model -o json`) beside llama.cpp's from th
 AVX-512 EPYC) and the fraction of the memory bandwidth the decode reaches; then the logits
 agreement of the two engines (`ml-engine logits --json --top 40` vs engine_peer.py logits).
 
-  engine_compare.py bench TYPE=OURS.json,PEER.json [...]
+  engine_compare.py bench TYPE=OURS.json[:OURS2.json...],PEER.json[:PEER2.json...] [...]
   engine_compare.py logits TYPE=OURS.json,PEER.json [...]
-Missing or unreadable files are reported and skipped; nothing here fails the run.
+Several files per engine are rounds of the same benchmark (the engines taking turns): their
+samples are pooled. Missing or unreadable files are reported and skipped; nothing here fails
+the run.
 """
 import json
+import statistics
 import sys
 
 # llama.cpp 0.5.0, TinyLlama-1.1B, 2 threads, AVX-512 EPYC (the issue's figures), tok/s.
@@ -26,6 +29,34 @@ def read(path):
         return None
 
 
+def read_rounds(paths):
+    """One document from the rounds at `paths` (':'-separated): each test's samples pooled,
+    the bandwidth averaged and the decode's fraction of it recomputed."""
+    docs = [d for d in (read(p) for p in paths.split(":")) if d]
+    if not docs:
+        return None
+    doc = dict(docs[0])
+    merged = {}
+    for d in docs:
+        for t in d.get("tests", []):
+            m = merged.setdefault(t["test"], dict(t, samples_tps=[]))
+            m["samples_tps"] = m["samples_tps"] + list(t.get("samples_tps") or [t["mean_tps"]])
+    for t in merged.values():
+        xs = t["samples_tps"]
+        t["mean_tps"] = statistics.mean(xs)
+        t["sd_tps"] = statistics.stdev(xs) if len(xs) > 1 else 0.0
+    doc["tests"] = list(merged.values())
+    doc["n_reps"] = sum(d.get("n_reps", 0) for d in docs)
+    doc["n_rounds"] = len(docs)
+    if "bandwidth_gb_per_s" in doc:
+        bw = statistics.mean(d["bandwidth_gb_per_s"] for d in docs)
+        doc["bandwidth_gb_per_s"] = bw
+        tg = next((t for n, t in merged.items() if n.startswith("tg")), None)
+        if tg and bw > 0:
+            doc["tg_bandwidth_fraction"] = tg["mean_tps"] * doc["weight_bytes_per_token"] / (bw * 1e9)
+    return doc
+
+
 def tests(doc):
     return {t["test"]: t for t in (doc or {}).get("tests", [])}
 
@@ -40,7 +71,7 @@ def bench(pairs):
     print("|---------|--------|------------------:|------------------:|-------:|----------:|-------:|")
     notes, desc, pdesc = [], None, None
     for typ, ours_path, peer_path in pairs:
-        ours, peer = read(ours_path), read(peer_path)
+        ours, peer = read_rounds(ours_path), read_rounds(peer_path)
         o, p = tests(ours), tests(peer)
         for name in sorted(set(o) | set(p), key=lambda s: (s[:2] != "pp", s)):
             a, b = o.get(name), p.get(name)
@@ -51,12 +82,14 @@ def bench(pairs):
                   f"{ref if ref else '-':>9} | {vs} |")
         if ours:
             notes.append(f"{typ}: decode reads {ours['weight_bytes_per_token'] / 2**20:.1f} MiB/token, "
-                         f"bandwidth {ours['bandwidth_gb_per_s']:.2f} GB/s, tg reaches "
+                         f"bandwidth {ours['bandwidth_gb_per_s']:.2f} GB/s (mean of rounds), tg reaches "
                          f"{100 * ours['tg_bandwidth_fraction']:.0f}% of it")
             desc = (f"ml-engine commit {ours['commit']} ({ours['build_type']}), "
-                    f"{ours['n_threads']} threads, {ours['n_reps']} reps, CPU {ours['cpu']}")
+                    f"{ours['n_threads']} threads, {ours['n_reps']} reps in {ours['n_rounds']} "
+                    f"rounds, CPU {ours['cpu']}")
         if peer:
-            pdesc = f"{peer['engine']}, {peer['n_threads']} threads, {peer['n_reps']} reps"
+            pdesc = (f"{peer['engine']}, {peer['n_threads']} threads, {peer['n_reps']} reps in "
+                     f"{peer['n_rounds']} rounds")
     for line in notes + [desc or "ml-engine: no figures", pdesc or "peer: no figures"]:
         print(line)
 
