@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "core/splitmix.h"
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
 #include "kernels/model_quantize.h"
@@ -23,13 +24,6 @@ namespace {
 using gguf::TensorType;
 
 constexpr uint64_t kChunkBytes = 16u << 20;  // output bytes generated per parallel step
-
-uint64_t SplitMix(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 uint64_t HashName(const std::string& s) {
   uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a
@@ -48,7 +42,7 @@ struct Init {
 void FillRow(uint64_t state, const Init& init, float* row, uint64_t n) {
   const float scale = init.std * std::sqrt(3.0f) / 65536.0f;
   for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t r = SplitMix(state);
+    const uint64_t r = SplitMixNext(state);
     const float sum =
         static_cast<float>((r & 0xFFFF) + ((r >> 16) & 0xFFFF) + ((r >> 32) & 0xFFFF) + (r >> 48));
     row[i] = init.mean + (sum - 2.0f * 65535.0f) * scale;

@@ -16,6 +16,7 @@
 
 #include "core/file_util.h"
 #include "core/sha256.h"
+#include "core/splitmix.h"
 #include "core/thread_pool.h"
 #include "gguf/gguf_writer.h"
 #include "lm/corpus.h"
@@ -52,15 +53,6 @@ int ThreadCount(int threads) {
                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-// splitmix64: the sampler's random numbers (std::uniform_int_distribution differs between
-// standard libraries, and the sample must not).
-uint64_t NextRandom(uint64_t* state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // Reservoir sampling over every sample of every file: keeps at most `capacity`, the same ones
 // for the same input and seed.
 struct SampleSet {
@@ -77,7 +69,7 @@ struct SampleSet {
       return;
     }
     const uint64_t j = static_cast<uint64_t>(
-        (static_cast<unsigned __int128>(NextRandom(&rng)) * static_cast<uint64_t>(seen)) >> 64);
+        (static_cast<unsigned __int128>(SplitMixNext(rng)) * static_cast<uint64_t>(seen)) >> 64);
     if (j < capacity) kept[j].assign(sample);
   }
 };

@@ -6,15 +6,10 @@
 #include <cstring>
 
 #include "core/sha256.h"
+#include "core/splitmix.h"
 
 namespace mle::lm {
 namespace {
-
-uint64_t Mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 struct MinHashParams {
   uint64_t mul[kMinHashSize];
@@ -22,10 +17,8 @@ struct MinHashParams {
   MinHashParams() {
     uint64_t state = 0x4D494E4841534821ull;  // "MINHASH!": fixed, so results never vary
     for (int i = 0; i < kMinHashSize; ++i) {
-      state += 0x9E3779B97F4A7C15ull;
-      mul[i] = Mix64(state) | 1;
-      state += 0x9E3779B97F4A7C15ull;
-      add[i] = Mix64(state);
+      mul[i] = SplitMixNext(state) | 1;
+      add[i] = SplitMixNext(state);
     }
   }
 };
@@ -47,22 +40,22 @@ uint64_t WordHash(std::string_view w) {
     if (b >= 'A' && b <= 'Z') b = static_cast<uint8_t>(b + 32);
     h = (h ^ b) * 0x100000001B3ull;
   }
-  return Mix64(h);
+  return SplitMixHash(h);
 }
 
 }  // namespace
 
 uint64_t HashBytes(std::string_view data, uint64_t seed) {
-  uint64_t h = Mix64(seed ^ (data.size() * 0x9E3779B97F4A7C15ull));
+  uint64_t h = SplitMixHash(seed ^ (data.size() * kSplitMixGamma));
   size_t i = 0;
   for (; i + 8 <= data.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, data.data() + i, 8);
-    h = Mix64(h ^ w) + 0x9E3779B97F4A7C15ull;
+    h = SplitMixHash(h ^ w) + kSplitMixGamma;
   }
   uint64_t tail = 0;
   std::memcpy(&tail, data.data() + i, data.size() - i);
-  return Mix64(h ^ tail ^ (uint64_t{data.size() - i} << 56));
+  return SplitMixHash(h ^ tail ^ (uint64_t{data.size() - i} << 56));
 }
 
 MinHashSignature ComputeMinHash(std::string_view text) {
@@ -80,7 +73,8 @@ MinHashSignature ComputeMinHash(std::string_view text) {
   const MinHashParams& p = Params();
   for (size_t s = 0; s < n_shingles; ++s) {
     uint64_t h = words[s];
-    for (size_t k = 1; k < kShingleWords && s + k < words.size(); ++k) h = Mix64(h ^ words[s + k]);
+    for (size_t k = 1; k < kShingleWords && s + k < words.size(); ++k)
+      h = SplitMixHash(h ^ words[s + k]);
     for (int i = 0; i < kMinHashSize; ++i) {
       const auto v = static_cast<uint32_t>((p.mul[i] * h + p.add[i]) >> 32);
       sig[i] = v < sig[i] ? v : sig[i];

@@ -16,6 +16,7 @@
 
 #include "core/cpu_info.h"
 #include "core/file_util.h"
+#include "core/splitmix.h"
 #include "lm/lm.h"
 #include "lm/lm_checkpoint.h"
 #include "lm/token_shards.h"
@@ -30,10 +31,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 uint64_t Mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
+  return SplitMixHash(x + kSplitMixGamma);
 }
 
 struct Batch {

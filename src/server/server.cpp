@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/sha256.h"
+#include "core/splitmix.h"
 
 namespace mle::server {
 namespace {
@@ -61,15 +62,9 @@ std::string NewRequestId() {
     }
     return seed ^ std::hash<std::thread::id>()(std::this_thread::get_id());
   }();
-  auto next = [] {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  };
   static const char* kHex = "0123456789abcdef";
   char out[4 + 24] = {'r', 'e', 'q', '-'};
-  const uint64_t a = next(), b = next();
+  const uint64_t a = SplitMixNext(state), b = SplitMixNext(state);
   for (int i = 0; i < 16; ++i) out[4 + i] = kHex[(a >> (60 - 4 * i)) & 15];
   for (int i = 0; i < 8; ++i) out[20 + i] = kHex[(b >> (60 - 4 * i)) & 15];
   return std::string(out, sizeof out);

@@ -8,16 +8,10 @@
 #include <cstdint>
 #include <mutex>
 
+#include "core/splitmix.h"
+
 namespace mle::train {
 namespace {
-
-// splitmix64's output function: a bijection of 64-bit values whose outputs for consecutive
-// inputs pass the usual statistical batteries.
-inline uint64_t Mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 uint64_t DrawSeed() {
   at::Generator gen = at::detail::getDefaultCPUGenerator();
@@ -40,7 +34,7 @@ torch::Tensor Dropout(const torch::Tensor& x, double p, bool training) {
   const int64_t n = mask.numel();
   at::parallel_for(0, (n + 1) / 2, 8192, [&](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) {
-      const uint64_t h = Mix(seed + static_cast<uint64_t>(k) * 0x9E3779B97F4A7C15ull);
+      const uint64_t h = SplitMixHash(seed + static_cast<uint64_t>(k) * kSplitMixGamma);
       m[2 * k] = (h & 0xFFFFFFFFu) >= threshold ? scale : 0.0f;
       if (2 * k + 1 < n) m[2 * k + 1] = (h >> 32) >= threshold ? scale : 0.0f;
     }
