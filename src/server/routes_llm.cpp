@@ -1037,7 +1037,7 @@ void LlmRoutes::Register(const std::shared_ptr<LlmRoutes>& self) {
   r.Add(
       "POST", "/v1/completions", [self](Request& q) { return self->Completions(q); },
       opts()
-          .Summary("OpenAI text completion; 'prompt' may be an array (batch)")
+          .Summary("OpenAI text completion; 'prompt' may be an array (batch); stream: SSE")
           .Request(R"({"type": "object", "required": ["prompt"], "properties": {
                 "prompt": {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1,
                   "maxItems": 32, "items": {"type": "string"}}]},)" +
@@ -1045,7 +1045,8 @@ void LlmRoutes::Register(const std::shared_ptr<LlmRoutes>& self) {
           .Returns(R"({"type": "object", "required": ["id", "object", "choices", "usage"],
                 "properties": {"object": {"const": "text_completion"},
                 "choices": {"type": "array"}, )" +
-                   usage + "}}"));
+                   usage + "}}")
+          .AlsoReturns(200, "sse"));
   const std::string gen_request = R"({"type": "object", "required": ["prompt"], "properties": {
       "backend": {"enum": ["local", "llama"]}, "prompt": {"type": "string"},
       "n_threads": {"type": "integer", "minimum": 0}, "n_ctx": {"type": "integer", "minimum": 0},

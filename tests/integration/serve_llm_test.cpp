@@ -340,6 +340,27 @@ TEST_F(ServeLlmTest, TheBannersChatExampleWorks) {
   EXPECT_EQ(j["usage"]["completion_tokens"], 32);
 }
 
+// Every route that can answer with a server-sent event stream says so in /openapi.json, beside
+// its JSON answer: a client generated from the document must expect both.
+TEST_F(ServeLlmTest, StreamingRoutesDocumentTheirEventStreams) {
+  ServeProcess s(dir_, {});
+  ASSERT_TRUE(s.WaitHealthy()) << s.Err();
+  HttpResult r = Post(s, "/v1/completions",
+                      {{"model", kLlama}, {"prompt", "x"}, {"max_tokens", 2}, {"stream", true}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "text/event-stream");
+  r = HttpCall(s.port(), "GET", "/openapi.json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json paths = json::parse(r.body)["paths"];
+  for (const char* route : {"/v1/chat/completions", "/v1/completions"}) {
+    const json content = paths[route]["post"]["responses"]["200"]["content"];
+    EXPECT_TRUE(content.contains("application/json")) << route;
+    EXPECT_TRUE(content.contains("text/event-stream")) << route;
+  }
+  EXPECT_TRUE(paths["/llm/generate/stream"]["post"]["responses"]["200"]["content"].contains(
+      "text/event-stream"));
+}
+
 TEST_F(ServeLlmTest, StreamingCanBeTurnedOff) {
   { std::ofstream(dir_ + "/cfg.json") << R"({"serving":{"streaming":false}})"; }
   ServeProcess s(dir_, {"--config", "cfg.json"});
