@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 
@@ -173,11 +174,8 @@ WeightLayout PreferredLayout(const WeightMatrix& w) {
   return l != WeightLayout::kRows && isa.packed(l).fn != nullptr ? l : WeightLayout::kRows;
 }
 
-size_t RepackedBytes(const WeightMatrix& w, WeightLayout layout) {
-  if (layout == WeightLayout::kQ4_Kx8) {
-    return static_cast<size_t>(w.rows / 8) * (w.cols / 256) * internal::kQ4_Kx8BlockBytes;
-  }
-  return static_cast<size_t>(w.rows) * w.row_bytes;
+size_t RepackedBytes(const WeightMatrix& w, WeightLayout) {
+  return static_cast<size_t>(w.rows) * w.row_bytes;  // every layout keeps the stored size
 }
 
 namespace {
@@ -186,24 +184,30 @@ namespace {
 void RepackQ4_KGroup(const WeightMatrix& w, int64_t r0, uint8_t* group) {
   const int64_t nb = w.cols / 256;
   const auto* src = static_cast<const uint8_t*>(w.data);
-  for (int i = 0; i < 8; ++i) {
-    const auto* row = reinterpret_cast<const BlockQ4_K*>(src + (r0 + i) * w.row_bytes);
-    for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* blk = group + b * internal::kQ4_Kx8BlockBytes;
-      std::memcpy(blk + internal::kQ4_Kx8D + 2 * i, &row[b].d, 2);
-      std::memcpy(blk + internal::kQ4_Kx8Dmin + 2 * i, &row[b].dmin, 2);
+  for (int64_t b = 0; b < nb; ++b) {
+    uint8_t* blk = group + b * internal::kQ4_Kx8BlockBytes;
+    uint8_t u[128];  // unpacked scales and mins (matmul_isa.h)
+    for (int i = 0; i < 8; ++i) {
+      const auto& x = reinterpret_cast<const BlockQ4_K*>(src + (r0 + i) * w.row_bytes)[b];
+      std::memcpy(blk + internal::kQ4_Kx8D + 2 * i, &x.d, 2);
+      std::memcpy(blk + internal::kQ4_Kx8Dmin + 2 * i, &x.dmin, 2);
       for (int g = 0; g < 8; ++g) {
-        uint8_t sc, m;
-        internal::GetScaleMinK4(g, row[b].scales, &sc, &m);
-        blk[internal::kQ4_Kx8Scales + 8 * g + i] = sc;
-        blk[internal::kQ4_Kx8Mins + 16 * (g / 2) + 2 * i + (g % 2)] = m;
+        internal::GetScaleMinK4(g, x.scales, &u[8 * g + i],
+                                &u[internal::kQ4_Kx8Mins + 16 * (g / 2) + 2 * i + (g % 2)]);
       }
       for (int c = 0; c < 4; ++c) {
         for (int k = 0; k < 8; ++k) {
           std::memcpy(blk + internal::kQ4_Kx8Codes + 32 * (8 * c + k) + 4 * i,
-                      row[b].qs + 32 * c + 4 * k, 4);
+                      x.qs + 32 * c + 4 * k, 4);
         }
       }
+    }
+    for (int j = 0; j < 64; ++j) {
+      blk[internal::kQ4_Kx8Low + j] = static_cast<uint8_t>((u[j] & 0xF) | (u[64 + j] & 0xF) << 4);
+    }
+    for (int j = 0; j < 32; ++j) {
+      blk[internal::kQ4_Kx8High + j] = static_cast<uint8_t>(
+          u[j] >> 4 | (u[32 + j] >> 4) << 2 | (u[64 + j] >> 4) << 4 | (u[96 + j] >> 4) << 6);
     }
   }
 }
@@ -325,67 +329,118 @@ int64_t RowsPerChunk(int64_t rows, int nth, int tile_rows, int64_t n_tokens) {
 
 void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens,
             int64_t x_stride, float* y, int64_t y_stride, MatMulScratch& scratch) {
-  if (n_tokens <= 0) return;
-  const IsaTable* table = &internal::ActiveTable();
-  TypeKernel k = w.layout == WeightLayout::kRows ? table->kernel(w.type) : table->packed(w.layout);
-  // A layout repacked for another ISA (kQ8_0x8 needs VNNI): the scalar table reads them all.
-  if (w.layout != WeightLayout::kRows && k.fn == nullptr) {
-    table = internal::ScalarTable();
-    k = table->packed(w.layout);
-  }
-  const IsaTable& isa = *table;
-  const bool dequant = k.fn == nullptr;
-  if (dequant) k = isa.kernel(gguf::TensorType::kF32);
-  const int64_t n = w.cols;
+  const MatMulOutput out{&w, y};
+  MatMulShared(pool, &out, 1, x, n_tokens, x_stride, y_stride, scratch);
+}
 
-  // Activations: F32 rows are used in place; other formats are converted once.
-  const uint8_t* act;
-  size_t arb;
-  if (k.act == ActFormat::kF32) {
-    act = reinterpret_cast<const uint8_t*>(x);
-    arb = sizeof(float) * x_stride;
-  } else {
-    arb = internal::ActRowBytes(k.act, n);
-    uint8_t* buf = scratch.Get(0, arb * n_tokens);
-    ConvertActivations(pool, isa, k.act, x, n_tokens, x_stride, n, buf, arb);
-    act = buf;
+void MatMulShared(ThreadPool& pool, const MatMulOutput* outs, int n_outs, const float* x,
+                  int64_t n_tokens, int64_t x_stride, int64_t y_stride, MatMulScratch& scratch) {
+  if (n_tokens <= 0 || n_outs <= 0) return;
+  // Per product: its kernel, activations and chunking. Chunks are numbered across all products,
+  // so one pool job streams every matrix and the threads meet once at the end.
+  struct Part {
+    TypeKernel k;
+    const IsaTable* isa;
+    const uint8_t* w;
+    size_t w_row_bytes;
+    size_t group_bytes;  // repacked layouts: bytes of one group of k.max_rows rows; else 0
+    int64_t rows;
+    gguf::TensorType type;
+    bool dequant;
+    const uint8_t* act;
+    size_t arb;
+    float* y;
+    int64_t chunk;
+    int64_t first_chunk;  // global index of this product's first chunk
+  };
+  constexpr int kMaxOuts = 4;
+  MLE_CHECK(n_outs <= kMaxOuts);
+  Part parts[kMaxOuts];
+  const int64_t n = outs[0].w->cols;
+  const uint8_t* converted[4] = {};  // by ActFormat: activations already converted this call
+  size_t wbuf_bytes = 0;
+  int64_t n_chunks = 0;
+  for (int i = 0; i < n_outs; ++i) {
+    const WeightMatrix& w = *outs[i].w;
+    MLE_CHECK(w.cols == n);
+    Part& p = parts[i];
+    p.isa = &internal::ActiveTable();
+    p.k = w.layout == WeightLayout::kRows ? p.isa->kernel(w.type) : p.isa->packed(w.layout);
+    // A layout repacked for another ISA (kQ8_0x8 needs VNNI): the scalar table reads them all.
+    if (w.layout != WeightLayout::kRows && p.k.fn == nullptr) {
+      p.isa = internal::ScalarTable();
+      p.k = p.isa->packed(w.layout);
+    }
+    p.dequant = p.k.fn == nullptr;
+    if (p.dequant) p.k = p.isa->kernel(gguf::TensorType::kF32);
+    // Activations: F32 rows are used in place; other formats are converted once per call.
+    const int f = static_cast<int>(p.k.act);
+    if (p.k.act == ActFormat::kF32) {
+      p.act = reinterpret_cast<const uint8_t*>(x);
+      p.arb = sizeof(float) * x_stride;
+    } else {
+      p.arb = internal::ActRowBytes(p.k.act, n);
+      if (converted[f] == nullptr) {
+        uint8_t* buf = scratch.Get(2 + f, p.arb * n_tokens);
+        ConvertActivations(pool, *p.isa, p.k.act, x, n_tokens, x_stride, n, buf, p.arb);
+        converted[f] = buf;
+      }
+      p.act = converted[f];
+    }
+    if (p.dequant) {
+      wbuf_bytes = std::max(wbuf_bytes, (sizeof(float) * p.k.max_rows * n + 63) & ~size_t{63});
+    }
+    p.w = static_cast<const uint8_t*>(w.data);
+    p.w_row_bytes = w.row_bytes;
+    // Repacked layouts store whole groups of k.max_rows rows; tiles start on a group.
+    p.group_bytes =
+        w.layout != WeightLayout::kRows ? RepackedBytes(w, w.layout) / (w.rows / p.k.max_rows) : 0;
+    p.rows = w.rows;
+    p.type = w.type;
+    p.y = outs[i].y;
+    p.chunk = RowsPerChunk(w.rows, pool.size(), p.k.max_rows, n_tokens);
+    p.first_chunk = n_chunks;
+    n_chunks += (w.rows + p.chunk - 1) / p.chunk;
   }
   // Per-thread rows of dequantized weights (Q2_K, Q3_K).
-  const size_t wbuf_bytes = dequant ? (sizeof(float) * k.max_rows * n + 63) & ~size_t{63} : 0;
-  uint8_t* wbuf = dequant ? scratch.Get(1, wbuf_bytes * pool.size()) : nullptr;
+  uint8_t* wbuf = wbuf_bytes ? scratch.Get(1, wbuf_bytes * pool.size()) : nullptr;
 
-  const int64_t chunk = RowsPerChunk(w.rows, pool.size(), k.max_rows, n_tokens);
-  const int64_t n_chunks = (w.rows + chunk - 1) / chunk;
-  std::atomic<int64_t> next{pool.size()};
-  const auto* wdata = static_cast<const uint8_t*>(w.data);
-  // Repacked layouts store whole groups of k.max_rows rows; tiles start on a group.
-  const bool grouped = w.layout != WeightLayout::kRows;
-  const size_t group_bytes = grouped ? RepackedBytes(w, w.layout) / (w.rows / k.max_rows) : 0;
+  // The shared counter sits on a cache line of its own: the threads bump it, and a line it
+  // shared with the job's other state would bounce between the cores on every chunk.
+  struct alignas(64) Counter {
+    std::atomic<int64_t> next;
+  } counter{{pool.size()}};
 
-  auto work = [&](int ith, int nth) {
-    float* rows_f32 = dequant ? reinterpret_cast<float*>(wbuf + ith * wbuf_bytes) : nullptr;
-    for (int64_t c = ith; c < n_chunks; c = next.fetch_add(1, std::memory_order_relaxed)) {
-      const int64_t r_end = std::min(w.rows, (c + 1) * chunk);
-      for (int64_t r0 = c * chunk; r0 < r_end; r0 += k.max_rows) {
+  auto work = [&](int ith, int) {
+    float* rows_f32 = wbuf ? reinterpret_cast<float*>(wbuf + ith * wbuf_bytes) : nullptr;
+    const int64_t total = n_chunks;
+    int pi = 0;
+    for (int64_t c = ith; c < total; c = counter.next.fetch_add(1, std::memory_order_relaxed)) {
+      while (pi + 1 < n_outs && c >= parts[pi + 1].first_chunk) ++pi;
+      while (c < parts[pi].first_chunk) --pi;
+      const Part& p = parts[pi];
+      const int64_t lc = c - p.first_chunk;
+      const int64_t r_end = std::min(p.rows, (lc + 1) * p.chunk);
+      for (int64_t r0 = lc * p.chunk; r0 < r_end; r0 += p.k.max_rows) {
         internal::Tile tile{};
-        tile.nr = static_cast<int>(std::min<int64_t>(k.max_rows, r_end - r0));
-        tile.w = grouped ? wdata + r0 / k.max_rows * group_bytes : wdata + r0 * w.row_bytes;
-        tile.w_row_bytes = w.row_bytes;
-        if (dequant) {
+        tile.nr = static_cast<int>(std::min<int64_t>(p.k.max_rows, r_end - r0));
+        tile.w = p.group_bytes ? p.w + r0 / p.k.max_rows * p.group_bytes : p.w + r0 * p.w_row_bytes;
+        tile.w_row_bytes = p.w_row_bytes;
+        if (p.dequant) {
           for (int r = 0; r < tile.nr; ++r) {
-            (void)DequantizeRow(w.type, tile.w + r * w.row_bytes, rows_f32 + r * n, n);
+            (void)DequantizeRow(p.type, tile.w + r * p.w_row_bytes, rows_f32 + r * n, n);
           }
           tile.w = reinterpret_cast<const uint8_t*>(rows_f32);
           tile.w_row_bytes = sizeof(float) * n;
         }
-        tile.a_row_bytes = arb;
+        tile.a_row_bytes = p.arb;
         tile.n = n;
         tile.y_stride = y_stride;
-        for (int64_t t0 = 0; t0 < n_tokens; t0 += k.max_tokens) {
-          tile.nt = static_cast<int>(std::min<int64_t>(k.max_tokens, n_tokens - t0));
-          tile.a = act + t0 * arb;
-          tile.y = y + t0 * y_stride + r0;
-          k.fn(tile);
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += p.k.max_tokens) {
+          tile.nt = static_cast<int>(std::min<int64_t>(p.k.max_tokens, n_tokens - t0));
+          tile.a = p.act + t0 * p.arb;
+          tile.y = p.y + t0 * y_stride + r0;
+          p.k.fn(tile);
         }
       }
     }

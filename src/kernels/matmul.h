@@ -21,9 +21,10 @@ namespace mle::kernels {
 // multiplies 4 elements of all 8 rows with the same 4 activations, so each row's sum stays in
 // its own lane and needs no horizontal reduction; a group is also one sequential stream.
 // kQ4_Kx8: Q4_K in the same scheme, per super-block of 8 rows: 8 F16 d, 8 F16 dmin, the
-// unpacked 6-bit scales [group][row] and mins [group pair][row][2] as bytes, then 32 code
-// vectors (chunk c, step k) holding row i's qs[32c+4k..+3] at bytes 4i..4i+3 (low nibbles:
-// group 2c, high: group 2c+1); 1184 bytes per 8 x 256 elements (1152 stored).
+// 6-bit scales [group][row] and mins [group pair][row][2] split into low nibbles and top bit
+// pairs (96 bytes, matmul_isa.h), then 32 code vectors (chunk c, step k) holding row i's
+// qs[32c+4k..+3] at bytes 4i..4i+3 (low nibbles: group 2c, high: group 2c+1); 1152 bytes per
+// 8 x 256 elements, as stored.
 // kQ6_Kx8: Q6_K per super-block of 8 rows: 8 F16 d, the int8 group scales [group pair][row][2],
 // then per group of 16 three vectors: two of low nibbles (steps 0|1 and 2|3 as low|high
 // nibble) and one of the 2-bit high parts of all 4 steps; 1680 bytes, as stored.
@@ -71,7 +72,7 @@ Status CheckWeightMatrix(const WeightMatrix& w);
 // kernel for it exists, else kRows.
 WeightLayout PreferredLayout(const WeightMatrix& w);
 
-// Bytes of `w`'s data in `layout` (rows * row_bytes except for kQ4_Kx8).
+// Bytes of `w`'s data in `layout`: rows * row_bytes for every layout.
 size_t RepackedBytes(const WeightMatrix& w, WeightLayout layout);
 
 // Copies `w` (layout kRows) into `dst` (RepackedBytes(w, layout) bytes) in `layout` and returns
@@ -89,5 +90,19 @@ WeightMatrix RepackWeights(const WeightMatrix& w, WeightLayout layout, void* dst
 // y_stride >= rows. Not reentrant on one `scratch`.
 void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens,
             int64_t x_stride, float* y, int64_t y_stride, MatMulScratch& scratch);
+
+// One product of MatMulShared: weight matrix w, written to y.
+struct MatMulOutput {
+  const WeightMatrix* w;
+  float* y;
+};
+
+// MatMul for up to 4 weight matrices with the same `cols` applied to the same activations x
+// (the Q/K/V or gate/up projections): y_i[t * y_stride + r] = sum_c W_i[r][c] * x[t][c].
+// Each activation format is converted once, and all products run as one pool job, so the
+// threads meet once instead of once per matrix. Same numbers as separate MatMul calls.
+// REQUIRES: 1 <= n_outs <= 4, each w as for MatMul, all with the same cols; no y overlaps x.
+void MatMulShared(ThreadPool& pool, const MatMulOutput* outs, int n_outs, const float* x,
+                  int64_t n_tokens, int64_t x_stride, int64_t y_stride, MatMulScratch& scratch);
 
 }  // namespace mle::kernels

@@ -92,10 +92,27 @@ struct IsaTable {
 // The kQ4_0x8 layout (matmul.h): groups of 8 rows, per block 8 F16 scales then 128 code bytes.
 constexpr int kQ4_0x8Rows = 8;
 constexpr size_t kQ4_0x8BlockBytes = 16 + 128;
-// The kQ4_Kx8 layout: per super-block of 8 rows, at these byte offsets.
+// The kQ4_Kx8 layout: per super-block of 8 rows, at these byte offsets. The kernels work on
+// the 128 unpacked 6-bit values u: u[8 g + row] = scale of group g, u[64 + 16 (g / 2) + 2 row +
+// g % 2] = its min. They are stored as 96 bytes: at kQ4_Kx8Low, byte j = low nibbles of u[j]
+// (bits 0..3) and u[64 + j] (bits 4..7); at kQ4_Kx8High, byte j = the top 2 bits of u[j],
+// u[32 + j], u[64 + j], u[96 + j] at bits 0..1, 2..3, 4..5, 6..7.
 constexpr int kQ4_Kx8Rows = 8;
-constexpr size_t kQ4_Kx8D = 0, kQ4_Kx8Dmin = 16, kQ4_Kx8Scales = 32, kQ4_Kx8Mins = 96,
-                 kQ4_Kx8Codes = 160, kQ4_Kx8BlockBytes = 160 + 1024;
+constexpr size_t kQ4_Kx8D = 0, kQ4_Kx8Dmin = 16, kQ4_Kx8Low = 32, kQ4_Kx8High = 96,
+                 kQ4_Kx8Codes = 128, kQ4_Kx8BlockBytes = 128 + 1024;
+constexpr size_t kQ4_Kx8Mins = 64;  // offset of the mins in the unpacked u
+
+// The unpacked scales and mins u (above) of the kQ4_Kx8 super-block at blk.
+inline void UnpackQ4_Kx8Scales(const uint8_t* blk, uint8_t* u) {
+  for (int j = 0; j < 32; ++j) {
+    const int h = blk[kQ4_Kx8High + j];
+    for (int q = 0; q < 4; ++q) {
+      const int k = 32 * q + j;  // u index; its low nibble: byte k % 64, half k / 64
+      const int lo = (blk[kQ4_Kx8Low + k % 64] >> (4 * (k / 64))) & 0xF;
+      u[k] = static_cast<uint8_t>(lo | ((h >> (2 * q)) & 3) << 4);
+    }
+  }
+}
 // The kQ6_Kx8 layout: d at 0, scales at 16 ([g / 2][row][g % 2]), group g's 96 code bytes at
 // 144 + 96 g: low nibbles of steps 0|1 at +0, of steps 2|3 at +32, high bits of step t at bits
 // 2t..2t+1 of +64; row i's 4 bytes at 4i in each.

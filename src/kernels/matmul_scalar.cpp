@@ -288,11 +288,13 @@ float DotQ4_Kx8(const uint8_t* group, int i, const uint8_t* a, int64_t n) {
     uint16_t d, dmin;
     std::memcpy(&d, blk + kQ4_Kx8D + 2 * i, 2);
     std::memcpy(&dmin, blk + kQ4_Kx8Dmin + 2 * i, 2);
+    uint8_t u[128];
+    UnpackQ4_Kx8Scales(blk, u);
     const int8_t* q8 = x.q + 256 * b;
     int sum_q = 0, sum_m = 0;
     for (int g = 0; g < 8; ++g) {
-      const int sc = blk[kQ4_Kx8Scales + 8 * g + i];
-      const int m = blk[kQ4_Kx8Mins + 16 * (g / 2) + 2 * i + g % 2];
+      const int sc = u[8 * g + i];
+      const int m = u[kQ4_Kx8Mins + 16 * (g / 2) + 2 * i + g % 2];
       const uint8_t* codes = blk + kQ4_Kx8Codes + 32 * 8 * (g / 2) + 4 * i;
       int s = 0;
       for (int l = 0; l < 32; ++l) {

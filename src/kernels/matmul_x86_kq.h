@@ -203,6 +203,26 @@ struct GemmQ4_Kx8 {
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = t.w + b * kQ4_Kx8BlockBytes;
       if constexpr (RN == 1) PrefetchStream<kQ4_Kx8BlockBytes>(blk);  // decode
+      alignas(32) uint8_t u[128];  // unpacked scales and mins (matmul_isa.h)
+      {
+        const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ4_Kx8Low));
+        const __m256i l1 =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ4_Kx8Low + 32));
+        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ4_Kx8High));
+        const __m256i top = _mm256_set1_epi8(0x30);
+        auto* out = reinterpret_cast<__m256i*>(u);
+        _mm256_store_si256(out, _mm256_or_si256(_mm256_and_si256(l0, low4),
+                                                _mm256_and_si256(_mm256_slli_epi16(h, 4), top)));
+        _mm256_store_si256(out + 1,
+                           _mm256_or_si256(_mm256_and_si256(l1, low4),
+                                           _mm256_and_si256(_mm256_slli_epi16(h, 2), top)));
+        _mm256_store_si256(out + 2,
+                           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
+                                           _mm256_and_si256(h, top)));
+        _mm256_store_si256(out + 3,
+                           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                                           _mm256_and_si256(_mm256_srli_epi16(h, 2), top)));
+      }
       __m256i isum[RN];
       for (auto& v : isum) v = _mm256_setzero_si256();
       for (int g = 0; g < 8; ++g) {
@@ -212,8 +232,8 @@ struct GemmQ4_Kx8 {
           const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 32 * k));
           w[k] = _mm256_and_si256(g % 2 ? _mm256_srli_epi16(raw, 4) : raw, low4);
         }
-        const __m256i sc = _mm256_cvtepu8_epi32(
-            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + kQ4_Kx8Scales + 8 * g)));
+        const __m256i sc =
+            _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(u + 8 * g)));
         for (int j = 0; j < RN; ++j) {
           const __m256i p = GroupDot<kVnni>(w, xa[j].q + 256 * b + 32 * g);
           isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(p, sc));
@@ -222,7 +242,7 @@ struct GemmQ4_Kx8 {
       __m256i mins[4];
       for (int k = 0; k < 4; ++k) {
         mins[k] = _mm256_cvtepu8_epi16(
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ4_Kx8Mins + 16 * k)));
+            _mm_load_si128(reinterpret_cast<const __m128i*>(u + kQ4_Kx8Mins + 16 * k)));
       }
       const __m256 d =
           _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ4_Kx8D)));

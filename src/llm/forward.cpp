@@ -83,9 +83,9 @@ void RunForward(Context::Impl& c, const Batch& batch) {
     if (a.fused_qkv) {
       MatMul(pool, L.wqkv, xn, T, C, qkv, qkv_dim, c.mm_scratch);
     } else {
-      MatMul(pool, L.wq, xn, T, C, qkv, qkv_dim, c.mm_scratch);
-      MatMul(pool, L.wk, xn, T, C, qkv + q_dim, qkv_dim, c.mm_scratch);
-      MatMul(pool, L.wv, xn, T, C, qkv + q_dim + kv_dim, qkv_dim, c.mm_scratch);
+      const kernels::MatMulOutput outs[] = {
+          {&L.wq, qkv}, {&L.wk, qkv + q_dim}, {&L.wv, qkv + q_dim + kv_dim}};
+      kernels::MatMulShared(pool, outs, 3, xn, T, C, qkv_dim, c.mm_scratch);
     }
     // Per token: biases, q/k norms, RoPE, then K and V into the cache at (seq, pos).
     uint8_t* k_layer = c.k_cache.get() + il * c.kv_layer_stride * c.kv_elem;
@@ -167,8 +167,8 @@ void RunForward(Context::Impl& c, const Batch& batch) {
     if (a.fused_gate_up) {
       MatMul(pool, L.w_up, xn, T, C, gu, 2 * FF, c.mm_scratch);
     } else {
-      MatMul(pool, L.w_gate, xn, T, C, gu, 2 * FF, c.mm_scratch);
-      MatMul(pool, L.w_up, xn, T, C, gu + FF, 2 * FF, c.mm_scratch);
+      const kernels::MatMulOutput outs[] = {{&L.w_gate, gu}, {&L.w_up, gu + FF}};
+      kernels::MatMulShared(pool, outs, 2, xn, T, C, 2 * FF, c.mm_scratch);
     }
     ForRows(pool, T, FF, [&](int64_t t) {
       const float* g = gu + t * 2 * FF;

@@ -240,6 +240,49 @@ TEST(MatMul, IsaPathsAgree) {
   }
 }
 
+TEST(MatMulShared, SameNumbersAsSeparateCalls) {
+  // Q/K/V-like products of mixed types (two activation formats, one dequantized type, repacked
+  // and row layouts) into one strided output, on every ISA, 1-3 threads, decode and prefill.
+  IsaGuard guard;
+  const int64_t cols = 512;
+  const std::pair<TensorType, int64_t> parts[] = {{TensorType::kQ4_K, 64},
+                                                  {TensorType::kQ6_K, 24},
+                                                  {TensorType::kQ8_0, 16},
+                                                  {TensorType::kQ3_K, 9}};
+  std::vector<TestWeights> ws;
+  std::vector<std::vector<uint8_t>> packed;
+  std::vector<WeightMatrix> wms;
+  int64_t y_stride = 3;  // padding after the last product
+  for (const auto& [type, rows] : parts) {
+    ws.push_back(MakeWeights(type, rows, cols, static_cast<uint32_t>(rows)));
+    const WeightMatrix wm{type, ws.back().bytes.data(), rows, cols, ws.back().row_bytes};
+    packed.emplace_back(RepackedBytes(wm, PreferredLayout(wm)));
+    wms.push_back(RepackWeights(wm, PreferredLayout(wm), packed.back().data()));
+    y_stride += rows;
+  }
+  const std::vector<float> x = RandomFloats(33 * cols, 8);
+  for (const IsaTable* table : AvailableTables()) {
+    ASSERT_TRUE(internal::SetIsaForTesting(table->isa));
+    for (int n_threads : {1, 2, 3}) {
+      ThreadPool pool(n_threads);
+      MatMulScratch scratch;
+      for (int64_t n_tokens : {1, 33}) {
+        std::vector<float> want(n_tokens * y_stride, 0.5f), got(n_tokens * y_stride, 0.5f);
+        std::vector<MatMulOutput> outs;
+        int64_t off = 0;
+        for (const WeightMatrix& wm : wms) {
+          MatMul(pool, wm, x.data(), n_tokens, cols, want.data() + off, y_stride, scratch);
+          outs.push_back({&wm, got.data() + off});
+          off += wm.rows;
+        }
+        MatMulShared(pool, outs.data(), static_cast<int>(outs.size()), x.data(), n_tokens, cols,
+                     y_stride, scratch);
+        ASSERT_EQ(got, want) << table->name << " threads=" << n_threads << " tokens=" << n_tokens;
+      }
+    }
+  }
+}
+
 TEST(MatMul, AllocatesNothingInSteadyState) {
   IsaGuard guard;
   ThreadPool pool(2);
