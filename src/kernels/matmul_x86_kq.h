@@ -192,6 +192,11 @@ struct GemmQ6_K {
 // with the activation sums of those groups in one madd per pair.
 template <bool kVnni>
 struct GemmQ4_Kx8 {
+#if defined(__AVX512F__)
+  static constexpr bool kAvx512Regs = true;  // 32 vector registers
+#else
+  static constexpr bool kAvx512Regs = false;
+#endif
   template <int RN>
   static void Run(const Tile& t) {
     const int64_t nb = t.n / 256;
@@ -225,18 +230,49 @@ struct GemmQ4_Kx8 {
       }
       __m256i isum[RN];
       for (auto& v : isum) v = _mm256_setzero_si256();
-      for (int g = 0; g < 8; ++g) {
-        const uint8_t* codes = blk + kQ4_Kx8Codes + 256 * (g / 2);
-        __m256i w[8];
-        for (int k = 0; k < 8; ++k) {
-          const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 32 * k));
-          w[k] = _mm256_and_si256(g % 2 ? _mm256_srli_epi16(raw, 4) : raw, low4);
+      if constexpr (RN == 1 || !kAvx512Regs) {
+        // Decode: one group at a time (the odd group re-reads its code bytes from L1). Bound
+        // by memory, this measured 2-3% faster whole-model decode than the paired loop below,
+        // although the paired loop computes 20% faster from L2. AVX2 (16 registers) would
+        // spill the paired loop's 16 code vectors.
+        for (int g = 0; g < 8; ++g) {
+          const uint8_t* codes = blk + kQ4_Kx8Codes + 256 * (g / 2);
+          __m256i w[8];
+          for (int k = 0; k < 8; ++k) {
+            const __m256i raw =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 32 * k));
+            w[k] = _mm256_and_si256(g % 2 ? _mm256_srli_epi16(raw, 4) : raw, low4);
+          }
+          const __m256i sc =
+              _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(u + 8 * g)));
+          for (int j = 0; j < RN; ++j) {
+            const __m256i p = GroupDot<kVnni>(w, xa[j].q + 256 * b + 32 * g);
+            isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(p, sc));
+          }
         }
-        const __m256i sc =
-            _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(u + 8 * g)));
-        for (int j = 0; j < RN; ++j) {
-          const __m256i p = GroupDot<kVnni>(w, xa[j].q + 256 * b + 32 * g);
-          isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(p, sc));
+      } else {
+        // Groups in pairs (2c: low nibbles, 2c + 1: high nibbles of the same 8 code vectors)
+        // so each code vector is loaded and split once for all RN tokens.
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+          const uint8_t* codes = blk + kQ4_Kx8Codes + 256 * c;
+          __m256i lo[8], hi[8];
+          for (int k = 0; k < 8; ++k) {
+            const __m256i raw =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 32 * k));
+            lo[k] = _mm256_and_si256(raw, low4);
+            hi[k] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low4);
+          }
+          const __m256i sc_lo =
+              _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(u + 16 * c)));
+          const __m256i sc_hi = _mm256_cvtepu8_epi32(
+              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(u + 16 * c + 8)));
+          for (int j = 0; j < RN; ++j) {
+            const int8_t* xq = xa[j].q + 256 * b + 64 * c;
+            const __m256i p_lo = _mm256_mullo_epi32(GroupDot<kVnni>(lo, xq), sc_lo);
+            const __m256i p_hi = _mm256_mullo_epi32(GroupDot<kVnni>(hi, xq + 32), sc_hi);
+            isum[j] = _mm256_add_epi32(isum[j], _mm256_add_epi32(p_lo, p_hi));
+          }
         }
       }
       __m256i mins[4];
