@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <new>
@@ -416,7 +415,7 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outs, int n_outs, const 
     int64_t end;
   };
   const int nth_all = pool.size();
-  auto* runs = reinterpret_cast<Run*>(scratch.Get(6, sizeof(Run) * nth_all));
+  auto* runs = reinterpret_cast<Run*>(scratch.Get(0, sizeof(Run) * nth_all));
   for (int i = 0; i < nth_all; ++i) {
     new (&runs[i]) Run{{n_chunks * i / nth_all}, n_chunks * (i + 1) / nth_all};
   }

@@ -37,6 +37,9 @@ Result<std::unique_ptr<Context>> Context::Create(const Model& model, const Conte
   if (o.n_threads == 0) {
     o.n_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   }
+  // No valid batch holds more tokens than the cache has positions: size the buffers for that.
+  o.n_batch = static_cast<int32_t>(
+      std::min<int64_t>(o.n_batch, std::max<int64_t>(1, int64_t{o.n_ctx} * o.n_seq_max)));
   const int64_t C = hp.n_embd, HS = hp.head_dim, NH = hp.n_head, NKV = hp.n_head_kv;
   const int64_t B = o.n_batch, FF = hp.n_ff;
 
@@ -57,9 +60,7 @@ Result<std::unique_ptr<Context>> Context::Create(const Model& model, const Conte
   c->xn.resize(B * C);
   c->qkv.resize(B * (NH + 2 * NKV) * HS);
   c->att.resize(B * NH * HS);
-  c->o.resize(B * C);
   c->gu.resize(B * 2 * FF);
-  c->h.resize(B * FF);
   c->rope.resize(B * hp.n_rot);
   c->attn_scratch.resize(size_t(o.n_threads) * o.n_ctx);
   c->k_base.resize(B);

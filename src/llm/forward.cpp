@@ -49,9 +49,10 @@ void RunForward(Context::Impl& c, const Batch& batch) {
   float* xn = c.xn.data();    // [T, C]
   float* qkv = c.qkv.data();  // [T, qkv_dim]: q [NH, HS] | k [NKV, HS] | v [NKV, HS]
   float* att = c.att.data();  // [T, NH * HS]
-  float* o = c.o.data();      // [T, C]
-  float* gu = c.gu.data();    // [T, 2 FF]: gate | up
-  float* h = c.h.data();      // [T, FF]
+  // A sub-block's output o [T, C] shares xn's memory: xn is dead once the products that read
+  // it are done, and each row of o is consumed before the norm writes that row of xn.
+  float* o = xn;
+  float* gu = c.gu.data();  // [T, 2 FF]: gate | up; the activation overwrites the gate half
 
   c.out_rows.clear();
   for (int64_t t = 0; t < T; ++t) {
@@ -163,7 +164,7 @@ void RunForward(Context::Impl& c, const Batch& batch) {
       kernels::AddInPlace(x + t * C, o + t * C, C);
       kernels::RmsNorm(x + t * C, L.ffn_norm, xn + t * C, C, eps);
     });
-    // Feed-forward: gu [T, 2 FF] -> h [T, FF] -> o [T, C]; residual.
+    // Feed-forward: gu [T, 2 FF] -> h (gate half of gu, stride 2 FF) -> o [T, C]; residual.
     if (a.fused_gate_up) {
       MatMul(pool, L.w_up, xn, T, C, gu, 2 * FF, c.mm_scratch);
     } else {
@@ -171,14 +172,14 @@ void RunForward(Context::Impl& c, const Batch& batch) {
       kernels::MatMulShared(pool, outs, 2, xn, T, C, 2 * FF, c.mm_scratch);
     }
     ForRows(pool, T, FF, [&](int64_t t) {
-      const float* g = gu + t * 2 * FF;
+      float* g = gu + t * 2 * FF;
       if (a.gelu) {
-        kernels::GeGluTanh(g, g + FF, h + t * FF, FF);
+        kernels::GeGluTanh(g, g + FF, g, FF);
       } else {
-        kernels::SwiGlu(g, g + FF, h + t * FF, FF);
+        kernels::SwiGlu(g, g + FF, g, FF);
       }
     });
-    MatMul(pool, L.w_down, h, T, FF, o, C, c.mm_scratch);
+    MatMul(pool, L.w_down, gu, T, 2 * FF, o, C, c.mm_scratch);
     ForRows(pool, T, C, [&](int64_t t) {
       if (a.post_norms) kernels::RmsNorm(o + t * C, L.post_ffw_norm, o + t * C, C, eps);
       kernels::AddInPlace(x + t * C, o + t * C, C);

@@ -109,7 +109,7 @@ enum class KvType { kF16, kF32 };
 struct ContextOptions {
   int32_t n_ctx = 0;      // tokens per sequence; 0 = min(n_ctx_train, 4096)
   int32_t n_seq_max = 1;  // sequences the KV cache holds
-  int32_t n_batch = 512;  // largest Batch Decode accepts
+  int32_t n_batch = 512;  // largest Batch Decode accepts (capped at n_ctx * n_seq_max)
   int32_t n_threads = 0;  // 0 = hardware threads
   KvType kv_type = KvType::kF16;
 };

@@ -98,9 +98,7 @@ struct Context::Impl {
   std::vector<float> xn;                    // [B, C] normed input of a sub-block
   std::vector<float> qkv;                   // [B, (NH + 2 NKV) HS]
   std::vector<float> att;                   // [B, NH HS]
-  std::vector<float> o;                     // [B, C] sub-block output
   std::vector<float> gu;                    // [B, 2 FF] gate | up
-  std::vector<float> h;                     // [B, FF]
   std::vector<float> rope;                  // [B, n_rot] cos/sin pairs
   std::vector<float> attn_scratch;          // [threads, n_ctx]
   std::vector<const void*> k_base, v_base;  // [B] cache of each token's sequence, one layer
