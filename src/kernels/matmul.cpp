@@ -263,7 +263,7 @@ WeightMatrix RepackWeights(const WeightMatrix& w, WeightLayout layout, void* dst
     return out;
   }
   if (layout == WeightLayout::kQ4_Kx8 || layout == WeightLayout::kQ6_Kx8) {
-    const size_t group_bytes = RepackedBytes(w, layout) / (w.rows / 8);
+    const size_t group_bytes = 8 * w.row_bytes;
     for (int64_t g = 0; g < w.rows / 8; ++g) {
       if (layout == WeightLayout::kQ4_Kx8) RepackQ4_KGroup(w, 8 * g, d + g * group_bytes);
       if (layout == WeightLayout::kQ6_Kx8) RepackQ6_KGroup(w, 8 * g, d + g * group_bytes);
@@ -344,7 +344,6 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outs, int n_outs, const 
     const IsaTable* isa;
     const uint8_t* w;
     size_t w_row_bytes;
-    size_t group_bytes;  // repacked layouts: bytes of one group of k.max_rows rows; else 0
     int64_t rows;
     gguf::TensorType type;
     bool dequant;
@@ -393,9 +392,6 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outs, int n_outs, const 
     }
     p.w = static_cast<const uint8_t*>(w.data);
     p.w_row_bytes = w.row_bytes;
-    // Repacked layouts store whole groups of k.max_rows rows; tiles start on a group.
-    p.group_bytes =
-        w.layout != WeightLayout::kRows ? RepackedBytes(w, w.layout) / (w.rows / p.k.max_rows) : 0;
     p.rows = w.rows;
     p.type = w.type;
     p.y = outs[i].y;
@@ -431,7 +427,9 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outs, int n_outs, const 
       for (int64_t r0 = lc * p.chunk; r0 < r_end; r0 += p.k.max_rows) {
         internal::Tile tile{};
         tile.nr = static_cast<int>(std::min<int64_t>(p.k.max_rows, r_end - r0));
-        tile.w = p.group_bytes ? p.w + r0 / p.k.max_rows * p.group_bytes : p.w + r0 * p.w_row_bytes;
+        // Repacked layouts keep the stored size, so the group of 8 rows starting at r0 (chunks
+        // are whole tiles) starts at r0 rows' bytes too.
+        tile.w = p.w + r0 * p.w_row_bytes;
         tile.w_row_bytes = p.w_row_bytes;
         if (p.dequant) {
           for (int r = 0; r < tile.nr; ++r) {

@@ -34,8 +34,8 @@ namespace mle::kernels {
 enum class WeightLayout : uint8_t { kRows, kQ4_0x8, kQ4_Kx8, kQ6_Kx8, kQ8_0x8 };
 
 // A 2-D weight matrix: `rows` rows of `cols` elements, each row `row_bytes` bytes
-// (RowSizeBytes(type, cols)); rows contiguous (kRows) or in groups of 8 (kQ4_0x8, where group
-// g spans RepackedBytes / (rows / 8) bytes).
+// (RowSizeBytes(type, cols)); rows contiguous (kRows) or in groups of 8 (the repacked layouts,
+// where group g spans bytes [8 g row_bytes, 8 (g + 1) row_bytes)).
 struct WeightMatrix {
   gguf::TensorType type = gguf::TensorType::kF32;
   const void* data = nullptr;
