@@ -1,17 +1,18 @@
 // Streaming-read bandwidth (see bandwidth.h). Each thread first writes its own share (so the
 // pages are faulted in, and on NUMA machines placed near it), then all threads read their
-// shares at once, summing 64-bit words in eight independent lanes that the compiler
-// vectorizes; the pass takes the time of the slowest thread.
+// shares at once (the buffer in huge pages, as the weights), summing 64-bit words in eight
+// independent lanes that the compiler vectorizes; the pass takes the time of the slowest thread.
 #include "llm/bandwidth.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "core/huge_pages.h"
 
 namespace mle::llm {
 namespace {
@@ -41,42 +42,73 @@ double RunOnThreads(int n, Fn fn) {
 
 }  // namespace
 
-Result<BandwidthResult> MeasureReadBandwidth(const BandwidthOptions& options) {
+struct ReadBandwidthProbe::Buffer {
+  std::unique_ptr<uint64_t, FreeDeleter> words;
+  size_t n_words = 0;
+  int n_threads = 1;
+  std::vector<uint64_t> sums;
+
+  std::pair<size_t, size_t> Share(int t) const {
+    return {n_words * t / n_threads, n_words * (t + 1) / n_threads};
+  }
+};
+
+ReadBandwidthProbe::~ReadBandwidthProbe() = default;
+
+Result<std::unique_ptr<ReadBandwidthProbe>> ReadBandwidthProbe::Create(
+    const BandwidthOptions& options) {
   if (options.buffer_bytes < (1u << 20) || options.n_threads < 1 || options.n_runs < 1) {
     return InvalidArgument("bandwidth: buffer >= 1 MiB, threads >= 1 and runs >= 1 required");
   }
-  const size_t n_words = options.buffer_bytes / sizeof(uint64_t);
-  std::unique_ptr<uint64_t[]> buf(new (std::nothrow) uint64_t[n_words]);
-  if (!buf) {
+  auto b = std::make_unique<Buffer>();
+  b->n_words = options.buffer_bytes / sizeof(uint64_t);
+  b->n_threads = options.n_threads;
+  b->sums.assign(options.n_threads, 0);
+  // In huge pages, as the repacked weights are (core/huge_pages.h): the probe and the decode
+  // stream then pay the same TLB cost.
+  b->words.reset(static_cast<uint64_t*>(AllocHugePages(b->n_words * sizeof(uint64_t))));
+  if (!b->words) {
     return ResourceExhausted("bandwidth: cannot allocate " +
                              std::to_string(options.buffer_bytes >> 20) + " MiB");
   }
-  const int n = options.n_threads;
-  auto share = [&](int t) {
-    const size_t begin = n_words * t / n, end = n_words * (t + 1) / n;
-    return std::pair<size_t, size_t>(begin, end);
-  };
-  RunOnThreads(n, [&](int t) {
-    auto [begin, end] = share(t);
-    for (size_t i = begin; i < end; ++i) buf[i] = i * 0x9E3779B97F4A7C15ull;
+  RunOnThreads(b->n_threads, [&](int t) {
+    auto [begin, end] = b->Share(t);
+    uint64_t* w = b->words.get();
+    for (size_t i = begin; i < end; ++i) w[i] = i * 0x9E3779B97F4A7C15ull;
   });
-  std::vector<uint64_t> sums(n);
-  auto read_pass = [&] {
-    return RunOnThreads(n, [&](int t) {
-      auto [begin, end] = share(t);
-      sums[t] += SumWords(buf.get() + begin, end - begin);
-    });
-  };
-  read_pass();  // warm: TLB, frequency
+  std::unique_ptr<ReadBandwidthProbe> probe(new ReadBandwidthProbe());
+  probe->buf_ = std::move(b);
+  probe->Pass();  // warm: TLB, frequency
+  return probe;
+}
+
+double ReadBandwidthProbe::Pass() {
+  Buffer& b = *buf_;
+  const double secs = RunOnThreads(b.n_threads, [&](int t) {
+    auto [begin, end] = b.Share(t);
+    b.sums[t] += SumWords(b.words.get() + begin, end - begin);
+  });
+  return static_cast<double>(b.n_words * sizeof(uint64_t)) / secs / 1e9;
+}
+
+uint64_t ReadBandwidthProbe::checksum() const {
+  uint64_t c = 0;
+  for (uint64_t s : buf_->sums) c ^= s;
+  return c;
+}
+
+Result<BandwidthResult> MeasureReadBandwidth(const BandwidthOptions& options) {
+  MLE_ASSIGN_OR_RETURN(std::unique_ptr<ReadBandwidthProbe> probe,
+                       ReadBandwidthProbe::Create(options));
   BandwidthResult r;
   double total = 0;
   for (int run = 0; run < options.n_runs; ++run) {
-    const double gbps = static_cast<double>(n_words * sizeof(uint64_t)) / read_pass() / 1e9;
+    const double gbps = probe->Pass();
     r.best_gb_per_s = std::max(r.best_gb_per_s, gbps);
     total += gbps;
   }
   r.mean_gb_per_s = total / options.n_runs;
-  for (uint64_t s : sums) r.checksum ^= s;
+  r.checksum = probe->checksum();
   return r;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "core/status.h"
 
@@ -25,5 +26,24 @@ struct BandwidthResult {
 // Errors: ResourceExhausted when the buffer cannot be allocated; InvalidArgument for sizes or
 // counts below 1.
 Result<BandwidthResult> MeasureReadBandwidth(const BandwidthOptions& options);
+
+// The same measurement one pass at a time, so that passes can be taken between other work
+// (`bench model` takes one before and after each decode run: the host's bandwidth drifts,
+// and the fraction a decode run reaches is only meaningful against readings beside it).
+class ReadBandwidthProbe {
+ public:
+  // Allocates and writes the buffer, then makes one warm pass. Errors as MeasureReadBandwidth
+  // (n_runs is not used).
+  static Result<std::unique_ptr<ReadBandwidthProbe>> Create(const BandwidthOptions& options);
+  ~ReadBandwidthProbe();
+
+  double Pass();  // one timed pass; 1e9 bytes per second
+  uint64_t checksum() const;
+
+ private:
+  ReadBandwidthProbe() = default;
+  struct Buffer;
+  std::unique_ptr<Buffer> buf_;
+};
 
 }  // namespace mle::llm

@@ -37,9 +37,13 @@ struct BenchReport {
   uint64_t model_bytes = 0, n_params = 0, weight_bytes_per_token = 0;
   int n_threads = 0, n_reps = 0;
   std::vector<BenchTest> tests;
-  double bandwidth_gb_per_s = 0;     // 0 when not measured
-  uint64_t bandwidth_bytes = 0;      // the buffer it was measured over
-  double tg_bandwidth_fraction = 0;  // tg t/s x weight bytes per token / bandwidth
+  // Memory read bandwidth (0 when not measured): with a tg test, the mean of the passes taken
+  // before and after each tg run; without, the best of 3 passes.
+  double bandwidth_gb_per_s = 0;
+  uint64_t bandwidth_bytes = 0;  // the buffer it was measured over
+  int bandwidth_passes = 0;
+  // Mean over the tg runs of: t/s x weight bytes per token / mean of the passes around it.
+  double tg_bandwidth_fraction = 0;
 };
 
 // Errors: n_prompt / n_gen / n_reps out of range, tests that do not fit the context, Decode

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/huge_pages.h"
 #include "core/thread_pool.h"
 #include "kernels/matmul.h"
 #include "llm/model.h"
@@ -45,10 +46,6 @@ struct LayerWeights {
   kernels::WeightMatrix wo;               // rows C, cols NH*HS
   kernels::WeightMatrix w_gate, w_up;     // rows FF (fused_gate_up: w_up has 2 FF rows)
   kernels::WeightMatrix w_down;           // rows C, cols FF
-};
-
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
 };
 
 struct Model::Impl {
