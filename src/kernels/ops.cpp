@@ -1,7 +1,7 @@
 // Element-wise kernels and attention (see ops.h). The loops that dominate (dot products and
 // axpy over KV rows, sums of squares) go through an OpsTable: AVX2 when the CPU has it, scalar
-// otherwise. Transcendentals use the C library (expf, tanhf, sinf/cosf), except the softmax's
-// exp on AVX2, a polynomial within 2 ulp of expf (ops_avx2.cpp).
+// otherwise. Transcendentals use the C library (expf, tanhf, sinf/cosf), except the exp of the
+// softmax and of SwiGLU on AVX2, a polynomial within 2 ulp of expf (ops_avx2.cpp).
 #include "kernels/ops.h"
 
 #include <algorithm>
@@ -12,6 +12,14 @@
 #include "kernels/ops_internal.h"
 
 namespace mle::kernels {
+namespace {
+
+inline float SiluOne(float x) {
+  return x / (1.0f + std::exp(-x));
+}
+
+}  // namespace
+
 namespace internal {
 namespace {
 
@@ -44,6 +52,9 @@ float ExpShiftSum(float* x, int64_t n, float shift) {
   for (int64_t i = 0; i < n; ++i) sum += (x[i] = std::exp(x[i] - shift));
   return sum;
 }
+void SwiGluRows(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = SiluOne(gate[i]) * up[i];
+}
 template <typename T, float (*kDot)(const float*, const T*, int64_t)>
 void Dots(const float* q, const T* k, int64_t n_rows, int64_t dim, float scale, float* out) {
   for (int64_t j = 0; j < n_rows; ++j) out[j] = scale * kDot(q, k + j * dim, dim);
@@ -67,7 +78,8 @@ const OpsTable& ScalarOps() {
                               WeightedSum<float, AxpyF32>,
                               WeightedSum<uint16_t, AxpyF16>,
                               ExpShiftSum,
-                              F32ToF16};
+                              F32ToF16,
+                              SwiGluRows};
   return table;
 }
 
@@ -84,9 +96,6 @@ const internal::OpsTable& Ops() {
 constexpr float kSqrt2OverPi = 0.79788456080286535588f;
 constexpr float kGeluCoef = 0.044715f;
 
-inline float SiluOne(float x) {
-  return x / (1.0f + std::exp(-x));
-}
 inline float GeluOne(float x) {
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kGeluCoef * x * x)));
 }
@@ -127,7 +136,7 @@ void GeluTanh(const float* x, float* y, int64_t n) {
 }
 
 void SwiGlu(const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = SiluOne(gate[i]) * up[i];
+  Ops().swiglu(gate, up, out, n);
 }
 
 void GeGluTanh(const float* gate, const float* up, float* out, int64_t n) {
