@@ -38,7 +38,7 @@ struct BenchReport {
   int n_threads = 0, n_reps = 0;
   std::vector<BenchTest> tests;
   // Memory read bandwidth (0 when not measured): with a tg test, the mean of the passes taken
-  // before and after each tg run; without, the best of 3 passes.
+  // before and after each tg run; without, the best of bandwidth_passes passes.
   double bandwidth_gb_per_s = 0;
   uint64_t bandwidth_bytes = 0;  // the buffer it was measured over
   int bandwidth_passes = 0;
