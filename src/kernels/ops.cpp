@@ -1,7 +1,8 @@
 // Element-wise kernels and attention (see ops.h). The loops that dominate (dot products and
 // axpy over KV rows, sums of squares) go through an OpsTable: AVX2 when the CPU has it, scalar
-// otherwise. Transcendentals use the C library (expf, tanhf, sinf/cosf), except the exp of the
-// softmax and of SwiGLU on AVX2, a polynomial within 2 ulp of expf (ops_avx2.cpp).
+// otherwise. Transcendentals use the C library (expf, tanhf, sinf/cosf), except on AVX2 the exp
+// of the softmax and of the gated activations (SwiGLU, GeGLU), a polynomial within 2 ulp of expf
+// (ops_avx2.cpp).
 #include "kernels/ops.h"
 
 #include <algorithm>
@@ -14,8 +15,14 @@
 namespace mle::kernels {
 namespace {
 
+constexpr float kSqrt2OverPi = 0.79788456080286535588f;
+constexpr float kGeluCoef = 0.044715f;
+
 inline float SiluOne(float x) {
   return x / (1.0f + std::exp(-x));
+}
+inline float GeluOne(float x) {
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kGeluCoef * x * x)));
 }
 
 }  // namespace
@@ -55,6 +62,9 @@ float ExpShiftSum(float* x, int64_t n, float shift) {
 void SwiGluRows(const float* gate, const float* up, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = SiluOne(gate[i]) * up[i];
 }
+void GeGluRows(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = GeluOne(gate[i]) * up[i];
+}
 template <typename T, float (*kDot)(const float*, const T*, int64_t)>
 void Dots(const float* q, const T* k, int64_t n_rows, int64_t dim, float scale, float* out) {
   for (int64_t j = 0; j < n_rows; ++j) out[j] = scale * kDot(q, k + j * dim, dim);
@@ -79,7 +89,8 @@ const OpsTable& ScalarOps() {
                               WeightedSum<uint16_t, AxpyF16>,
                               ExpShiftSum,
                               F32ToF16,
-                              SwiGluRows};
+                              SwiGluRows,
+                              GeGluRows};
   return table;
 }
 
@@ -91,13 +102,6 @@ const internal::OpsTable& Ops() {
   static const internal::OpsTable& table =
       internal::Avx2Ops() ? *internal::Avx2Ops() : internal::ScalarOps();
   return table;
-}
-
-constexpr float kSqrt2OverPi = 0.79788456080286535588f;
-constexpr float kGeluCoef = 0.044715f;
-
-inline float GeluOne(float x) {
-  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kGeluCoef * x * x)));
 }
 
 }  // namespace
@@ -140,7 +144,7 @@ void SwiGlu(const float* gate, const float* up, float* out, int64_t n) {
 }
 
 void GeGluTanh(const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = GeluOne(gate[i]) * up[i];
+  Ops().geglu(gate, up, out, n);
 }
 
 // theta advances by a float multiply per pair, the way ggml's rope_ext computes it, so the

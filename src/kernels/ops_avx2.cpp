@@ -227,24 +227,40 @@ MLE_AVX2 float ExpShiftSum(float* x, int64_t n, float shift) {
   return sum;
 }
 
-// silu(g) * u = g / (1 + e^-g) * u, with e^-g from Exp8: 0 for g > 87.3 (silu(g) = g); where
-// e^-g overflows (g < -88.72) silu(g) is 0, as expf's infinity makes it.
-MLE_AVX2 inline __m256 SwiGlu8(__m256 g, __m256 u) {
-  const __m256 e = Exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));
-  const __m256 s = _mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-  const __m256 over = _mm256_cmp_ps(g, _mm256_set1_ps(-88.72283f), _CMP_LT_OQ);
+// x / (1 + e^-z) * u, with e^-z from Exp8: 0 for z > 87.3; where e^-z overflows (z < -88.72)
+// the quotient is 0, as expf's infinity makes it. SiLU: z = x. GELU (tanh form):
+// 0.5 x (1 + tanh y) = x / (1 + e^-2y), y = sqrt(2/pi) (x + 0.044715 x^3), without tanh's
+// cancellation near -1.
+MLE_AVX2 inline __m256 Gated8(__m256 x, __m256 z, __m256 u) {
+  const __m256 e = Exp8(_mm256_sub_ps(_mm256_setzero_ps(), z));
+  const __m256 s = _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+  const __m256 over = _mm256_cmp_ps(z, _mm256_set1_ps(-88.72283f), _CMP_LT_OQ);
   return _mm256_mul_ps(_mm256_andnot_ps(over, s), u);
 }
 
-MLE_AVX2 void SwiGlu(const float* gate, const float* up, float* out, int64_t n) {
+struct SiluZ {
+  MLE_AVX2 static __m256 Z(__m256 x) { return x; }
+};
+struct GeluZ {
+  MLE_AVX2 static __m256 Z(__m256 x) {
+    const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+    const __m256 y = _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x);
+    return _mm256_mul_ps(_mm256_set1_ps(2.0f * 0.79788456080286535588f), y);
+  }
+};
+
+template <typename Act>
+MLE_AVX2 void GatedRows(const float* gate, const float* up, float* out, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(out + i, SwiGlu8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    _mm256_storeu_ps(out + i, Gated8(g, Act::Z(g), _mm256_loadu_ps(up + i)));
   }
   if (i < n) {  // the tail through the same code, so every element rounds alike
     alignas(32) float g[8] = {}, u[8] = {};
     for (int64_t k = i; k < n; ++k) g[k - i] = gate[k], u[k - i] = up[k];
-    _mm256_store_ps(g, SwiGlu8(_mm256_load_ps(g), _mm256_load_ps(u)));
+    const __m256 gv = _mm256_load_ps(g);
+    _mm256_store_ps(g, Gated8(gv, Act::Z(gv), _mm256_load_ps(u)));
     for (int64_t k = i; k < n; ++k) out[k] = g[k - i];
   }
 }
@@ -263,7 +279,8 @@ const OpsTable* Avx2Ops() {
                               WeightedSum<uint16_t>,
                               ExpShiftSum,
                               F32ToF16,
-                              SwiGlu};
+                              GatedRows<SiluZ>,
+                              GatedRows<GeluZ>};
   const CpuInfo& cpu = GetCpuInfo();
   return cpu.avx2 && cpu.fma && cpu.f16c ? &table : nullptr;
 }

@@ -23,8 +23,10 @@ struct OpsTable {
   // x[i] = exp(x[i] - shift) for all i; returns the sum (the softmax's inner loop).
   float (*exp_shift_sum)(float* x, int64_t n, float shift);
   void (*f32_to_f16)(const float* x, uint16_t* y, int64_t n);
-  // out[i] = silu(gate[i]) * up[i]; out may be gate or up (the FFN activation).
+  // out[i] = silu(gate[i]) * up[i], or gelu_tanh(gate[i]) * up[i]; out may be gate or up (the
+  // FFN activation).
   void (*swiglu)(const float* gate, const float* up, float* out, int64_t n);
+  void (*geglu)(const float* gate, const float* up, float* out, int64_t n);
 };
 
 const OpsTable& ScalarOps();
