@@ -37,12 +37,14 @@ struct BenchReport {
   uint64_t model_bytes = 0, n_params = 0, weight_bytes_per_token = 0;
   int n_threads = 0, n_reps = 0;
   std::vector<BenchTest> tests;
-  // Memory read bandwidth (0 when not measured): with a tg test, the mean of the passes taken
-  // before and after each tg run; without, the best of bandwidth_passes passes.
+  // Memory read bandwidth (0 when not measured): with a tg test, the mean of the readings (each
+  // the best of 3 passes) taken before and after each tg run; without, the best of
+  // bandwidth_passes passes.
   double bandwidth_gb_per_s = 0;
   uint64_t bandwidth_bytes = 0;  // the buffer it was measured over
-  int bandwidth_passes = 0;
-  // Mean over the tg runs of: t/s x weight bytes per token / mean of the passes around it.
+  int bandwidth_passes = 0;      // readings with a tg test, else passes
+  double bandwidth_min_gb_per_s = 0, bandwidth_max_gb_per_s = 0;  // of the readings
+  // Mean over the tg runs of: t/s x weight bytes per token / mean of the readings around it.
   double tg_bandwidth_fraction = 0;
 };
 

@@ -138,7 +138,7 @@ TEST(CliLlm, BenchModelPrintsATable) {
   EXPECT_NE(r.out.find("tg4"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("GB/s"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("commit"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("around each tg run"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("around the tg runs"), std::string::npos) << r.out;
   // JSON: one bandwidth pass before the first decode run and one after each, and the fraction
   // the decode reached against them.
   auto j = Engine({"bench", "model", "-m", Shared("models/tiny-llama-spm-Q4_0.gguf"), "-p", "0",
@@ -148,6 +148,8 @@ TEST(CliLlm, BenchModelPrintsATable) {
   EXPECT_EQ(doc["bandwidth_passes"], 3) << j.out;
   EXPECT_GT(doc["bandwidth_gb_per_s"].get<double>(), 0) << j.out;
   EXPECT_GT(doc["tg_bandwidth_fraction"].get<double>(), 0) << j.out;
+  EXPECT_LE(doc["bandwidth_min_gb_per_s"].get<double>(), doc["bandwidth_gb_per_s"].get<double>());
+  EXPECT_GE(doc["bandwidth_max_gb_per_s"].get<double>(), doc["bandwidth_gb_per_s"].get<double>());
   // Without a decode test there is nothing to pair: the best of 3 passes, and no fraction.
   auto pp = Engine({"bench", "model", "-m", Shared("models/tiny-llama-spm-Q4_0.gguf"), "-p", "8",
                     "-n", "0", "-r", "1", "--bandwidth-mib", "16"});
