@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "gguf/gguf_file.h"
 
@@ -91,30 +92,40 @@ Result<std::shared_ptr<LoadedModel>> ModelPool::Acquire(const std::string& reque
   }
   MLE_ASSIGN_OR_RETURN(std::string path, PathOf(requested));
   const std::string name = fs::path(path).stem().string();
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& e : loaded_) {
-    if (e.model->name == name) {
-      e.last_used = std::chrono::steady_clock::now();
-      return e.model;
-    }
-  }
-  // Make room: unload the least recently used model nobody is using.
-  while (loaded_.size() >= options_.max_loaded) {
-    auto victim = loaded_.end();
-    for (auto it = loaded_.begin(); it != loaded_.end(); ++it) {
-      if (it->model.use_count() == 1 && it->model->scheduler->stats().active == 0 &&
-          it->model->scheduler->stats().queued == 0 &&
-          (victim == loaded_.end() || it->last_used < victim->last_used)) {
-        victim = it;
+  // Make room: unload the least recently used model nobody is using. A request that has just
+  // sent its last byte may still hold its model for a moment (its handler is returning), so
+  // wait a little for one to become idle before answering 503.
+  const auto deadline = std::chrono::steady_clock::now() + options_.busy_wait;
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    for (auto& e : loaded_) {  // loaded meanwhile by another request
+      if (e.model->name == name) {
+        e.last_used = std::chrono::steady_clock::now();
+        return e.model;
       }
     }
-    if (victim == loaded_.end()) {
+    while (loaded_.size() >= options_.max_loaded) {
+      auto victim = loaded_.end();
+      for (auto it = loaded_.begin(); it != loaded_.end(); ++it) {
+        if (it->model.use_count() == 1 && it->model->scheduler->stats().active == 0 &&
+            it->model->scheduler->stats().queued == 0 &&
+            (victim == loaded_.end() || it->last_used < victim->last_used)) {
+          victim = it;
+        }
+      }
+      if (victim == loaded_.end()) break;
+      spdlog::info("unloading model {} to make room for {}", victim->model->name, name);
+      loaded_.erase(victim);
+    }
+    if (loaded_.size() < options_.max_loaded) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
       return Unavailable("every loaded model is busy and at most " +
                          std::to_string(options_.max_loaded) +
                          " may be loaded (raise llm.max_loaded_models); retry shortly");
     }
-    spdlog::info("unloading model {} to make room for {}", victim->model->name, name);
-    loaded_.erase(victim);
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    lock.lock();
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto lm = std::make_shared<LoadedModel>();

@@ -23,6 +23,9 @@ namespace mle::server {
 struct ModelPoolOptions {
   std::string models_dir = "models";
   size_t max_loaded = 1;
+  // How long a request for a model that is not loaded waits for a loaded one to become idle
+  // (so it can be unloaded) before it gets 503.
+  std::chrono::milliseconds busy_wait{2000};
   llm::SchedulerOptions scheduler;
 };
 
