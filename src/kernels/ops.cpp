@@ -15,8 +15,8 @@
 namespace mle::kernels {
 namespace {
 
-constexpr float kSqrt2OverPi = 0.79788456080286535588f;
-constexpr float kGeluCoef = 0.044715f;
+using internal::kGeluCoef;
+using internal::kSqrt2OverPi;
 
 inline float SiluOne(float x) {
   return x / (1.0f + std::exp(-x));

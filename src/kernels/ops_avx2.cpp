@@ -244,8 +244,8 @@ struct SiluZ {
 struct GeluZ {
   MLE_AVX2 static __m256 Z(__m256 x) {
     const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
-    const __m256 y = _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x);
-    return _mm256_mul_ps(_mm256_set1_ps(2.0f * 0.79788456080286535588f), y);
+    const __m256 y = _mm256_fmadd_ps(_mm256_set1_ps(kGeluCoef), x3, x);
+    return _mm256_mul_ps(_mm256_set1_ps(2.0f * kSqrt2OverPi), y);
   }
 };
 

@@ -6,6 +6,10 @@
 
 namespace mle::kernels::internal {
 
+// GELU, tanh form: 0.5 x (1 + tanh(kSqrt2OverPi (x + kGeluCoef x^3))).
+inline constexpr float kSqrt2OverPi = 0.79788456080286535588f;
+inline constexpr float kGeluCoef = 0.044715f;
+
 struct OpsTable {
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   float (*dot_f16)(const float* a, const uint16_t* b, int64_t n);

@@ -76,6 +76,16 @@ Result<std::string> ModelPool::PathOf(const std::string& requested) {
       ")");
 }
 
+std::shared_ptr<LoadedModel> ModelPool::UseLoadedLocked(const std::string& name) {
+  for (auto& e : loaded_) {
+    if (e.model->name == name) {
+      e.last_used = std::chrono::steady_clock::now();
+      return e.model;
+    }
+  }
+  return nullptr;
+}
+
 Result<std::shared_ptr<LoadedModel>> ModelPool::Acquire(const std::string& requested) {
   // Every request comes here: a loaded model is found without scanning the directory.
   if (!requested.empty()) {
@@ -83,12 +93,7 @@ Result<std::shared_ptr<LoadedModel>> ModelPool::Acquire(const std::string& reque
     if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".gguf") == 0)
       stem.resize(stem.size() - 5);
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& e : loaded_) {
-      if (e.model->name == stem) {
-        e.last_used = std::chrono::steady_clock::now();
-        return e.model;
-      }
-    }
+    if (auto m = UseLoadedLocked(stem)) return m;
   }
   MLE_ASSIGN_OR_RETURN(std::string path, PathOf(requested));
   const std::string name = fs::path(path).stem().string();
@@ -98,12 +103,7 @@ Result<std::shared_ptr<LoadedModel>> ModelPool::Acquire(const std::string& reque
   const auto deadline = std::chrono::steady_clock::now() + options_.busy_wait;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    for (auto& e : loaded_) {  // loaded meanwhile by another request
-      if (e.model->name == name) {
-        e.last_used = std::chrono::steady_clock::now();
-        return e.model;
-      }
-    }
+    if (auto m = UseLoadedLocked(name)) return m;  // loaded meanwhile by another request
     while (loaded_.size() >= options_.max_loaded) {
       auto victim = loaded_.end();
       for (auto it = loaded_.begin(); it != loaded_.end(); ++it) {

@@ -67,6 +67,8 @@ class ModelPool {
   const ModelPoolOptions& options() const { return options_; }
 
  private:
+  // The loaded model called `name` (its last use now), or nullptr. REQUIRES mu_ held.
+  std::shared_ptr<LoadedModel> UseLoadedLocked(const std::string& name);
   Result<std::string> PathOf(const std::string& name);
   ModelPoolOptions options_;
   std::mutex mu_;
