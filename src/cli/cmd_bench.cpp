@@ -65,7 +65,8 @@ void AddBenchCommand(CLI::App& app, CliContext& ctx) {
       ->check(CLI::Range(1, 1000));
   cmd->add_option("-t", args->n_threads, "threads (default: --threads)")
       ->check(CLI::Range(1, 1024));
-  cmd->add_option("-c,--ctx", args->n_ctx, "context size (default max(p, n, 256))");
+  cmd->add_option("-c,--ctx", args->n_ctx, "context size (default max(p, n, 256))")
+      ->check(CLI::Range(0, 1 << 24));
   cmd->add_option("-o,--output", args->output, "md or json (default md)")
       ->check(CLI::IsMember({"md", "json"}));
   cmd->add_option("--bandwidth-mib", args->bandwidth_mib,

@@ -61,6 +61,9 @@ int RunGenerate(GenerateArgs& args, int n_threads) {
   if (args.prompt.empty() && !args.interactive) {
     return Fail(InvalidArgument("generate: give a prompt with -p TEXT (or -i to chat)"));
   }
+  if (!args.system.empty() && !args.chat && !args.interactive) {
+    return Fail(InvalidArgument("generate: --system applies to chats: add --chat (or -i)"));
+  }
   llm::ContextOptions copts;
   copts.n_ctx = args.n_ctx;
   copts.n_threads = n_threads;

@@ -1,5 +1,7 @@
 // ml-engine: parse the command line, resolve configuration, run one subcommand.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "core/build_info.h"
 
@@ -35,9 +37,22 @@ int main(int argc, char** argv) {
   AddPerplexityCommand(app, ctx);
   AddLmCommand(app, ctx);
 
+  // Parse errors read like every other error: one line, "error: " first, the fix named.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "error: " + std::string(e.what()) + " (see --help)\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A word where a command was due ("ml-engine trian", "ml-engine gguf shwo"): name it.
+    const CLI::App* cmd = &app;
+    while (!cmd->get_subcommands().empty()) cmd = cmd->get_subcommands().front();
+    const std::vector<std::string> rest = app.remaining();
+    if (cmd->get_require_subcommand_min() > 0 && !rest.empty() && rest.front().rfind('-', 0) != 0) {
+      std::fprintf(stderr, "error: unknown command '%s' (ml-engine %s--help lists the commands)\n",
+                   rest.front().c_str(), cmd == &app ? "" : (cmd->get_name() + " ").c_str());
+      return kExitUsage;
+    }
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }

@@ -93,17 +93,22 @@ Status Config::Validate(const OptionSpec& spec, const nlohmann::json& v,
                 v.dump());
   }
   if (v.is_number()) {
+    // Bounds of an integer option print as integers ("<= 1024", not "<= 1024.0").
+    auto bound = [&](double b) {
+      return spec.type == OptionType::kInt ? std::to_string(static_cast<int64_t>(b))
+                                           : nlohmann::json(b).dump();
+    };
     double d = v.get<double>();
     if (!std::isfinite(d)) return fail("must be finite");
     if (spec.min) {
       bool bad = spec.min_exclusive ? d <= *spec.min : d < *spec.min;
       if (bad) {
-        return fail("must be " + std::string(spec.min_exclusive ? "> " : ">= ") +
-                    nlohmann::json(*spec.min).dump() + ", got " + v.dump());
+        return fail("must be " + std::string(spec.min_exclusive ? "> " : ">= ") + bound(*spec.min) +
+                    ", got " + v.dump());
       }
     }
     if (spec.max && d > *spec.max) {
-      return fail("must be <= " + nlohmann::json(*spec.max).dump() + ", got " + v.dump());
+      return fail("must be <= " + bound(*spec.max) + ", got " + v.dump());
     }
   }
   if (v.is_string() && !spec.choices.empty() &&

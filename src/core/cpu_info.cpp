@@ -1,7 +1,9 @@
 // CPU feature detection through cpuid (x86) and /proc/cpuinfo for the model name.
 #include "core/cpu_info.h"
 
+#include <algorithm>
 #include <fstream>
+#include <string>
 #include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -11,9 +13,28 @@
 namespace mle {
 namespace {
 
+// The largest "size" of /sys/devices/system/cpu/cpu0/cache/index*/ ("32768K", "1M").
+uint64_t LargestCacheBytes() {
+  uint64_t best = 0;
+  for (int i = 0; i < 8; ++i) {
+    std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/size");
+    uint64_t n = 0;
+    char unit = 0;
+    if (!(f >> n)) continue;
+    f >> unit;
+    const uint64_t bytes = unit == 'K'   ? n << 10
+                           : unit == 'M' ? n << 20
+                           : unit == 'G' ? n << 30
+                                         : n;
+    best = std::max(best, bytes);
+  }
+  return best;
+}
+
 CpuInfo Detect() {
   CpuInfo info;
   info.n_hw_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  info.cache_bytes = LargestCacheBytes();
   std::ifstream in("/proc/cpuinfo");
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("model name", 0) == 0) {

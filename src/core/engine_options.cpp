@@ -37,9 +37,9 @@ std::vector<OptionSpec> BuildTable() {
   using T = OptionType;
   return {
       // common
-      Min(Opt("common.threads", T::kInt, 0, "--threads",
-              "compute threads (0 = all hardware threads)"),
-          0),
+      Range(Opt("common.threads", T::kInt, 0, "--threads",
+                "compute threads (0 = all hardware threads)"),
+            0, 1024),
       Choices(Opt("common.log_level", T::kString, "info", "--log-level", "log level"),
               {"trace", "debug", "info", "warn", "error", "off"}),
       Opt("common.log_file", T::kString, "", "--log-file", "also log to this file"),

@@ -57,7 +57,23 @@ Result<std::string> ReadFile(const std::string& path) {
   return data;
 }
 
+Status CheckOutputFilePath(const std::string& path) {
+  if (path.empty()) return InvalidArgument("no output file given");
+  if (IsDirectory(path)) return InvalidArgument("'" + path + "' is a directory; give a file path");
+  std::filesystem::path target(path);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  if (!FileExists(dir)) {
+    return InvalidArgument("cannot write '" + path + "': the directory '" + dir +
+                           "' does not exist (create it first)");
+  }
+  if (!IsDirectory(dir)) {
+    return InvalidArgument("cannot write '" + path + "': '" + dir + "' is not a directory");
+  }
+  return Status::Ok();
+}
+
 Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  MLE_RETURN_IF_ERROR(CheckOutputFilePath(path));
   static std::atomic<unsigned> counter{0};
   std::filesystem::path target(path);
   std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";

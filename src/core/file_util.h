@@ -19,6 +19,10 @@ Result<std::string> ReadFile(const std::string& path);
 // Atomically replaces `path` with `data` (see above). Creates no directories.
 Status WriteFileAtomic(const std::string& path, std::string_view data);
 
+// Whether a file can be written at `path` before any work goes into it: InvalidArgument when
+// the path is empty, is a directory, or its directory does not exist.
+Status CheckOutputFilePath(const std::string& path);
+
 // Creates `path` and its parents if missing (mkdir -p).
 Status EnsureDir(const std::string& path);
 

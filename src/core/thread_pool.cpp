@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
+#include <system_error>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -37,15 +39,34 @@ bool SpinUntil(Pred pred) {
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
-  workers_.reserve(n_threads_ - 1);
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  try {
+    workers_.reserve(n_threads_ - 1);
+    for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  } catch (...) {
+    StopWorkers();  // a joinable std::thread left to its destructor would terminate the process
+    throw;
+  }
+}
+
+Result<std::unique_ptr<ThreadPool>> ThreadPool::Create(int n_threads) {
+  try {
+    return std::make_unique<ThreadPool>(n_threads);
+  } catch (const std::system_error& e) {
+    return ResourceExhausted("cannot start " + std::to_string(n_threads) + " threads: " + e.what() +
+                             " (use fewer threads)");
+  }
 }
 
 ThreadPool::~ThreadPool() {
+  StopWorkers();
+}
+
+void ThreadPool::StopWorkers() {
   stop_.store(true, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
   for (auto& t : workers_) t.join();
+  workers_.clear();
 }
 
 void ThreadPool::WorkerLoop(int ith) {

@@ -7,15 +7,22 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
+
+#include "core/status.h"
 
 namespace mle {
 
 class ThreadPool {
  public:
-  // n_threads: total threads including the caller (>= 1).
+  // n_threads: total threads including the caller (>= 1). Throws std::system_error, with no
+  // thread left running, when the system cannot start them all.
   explicit ThreadPool(int n_threads);
+  // The same without the exception: ResourceExhausted naming the count when the threads cannot
+  // be started (a per-user process limit, a huge --threads).
+  static Result<std::unique_ptr<ThreadPool>> Create(int n_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -31,6 +38,7 @@ class ThreadPool {
 
  private:
   void WorkerLoop(int ith);
+  void StopWorkers();
 
   int n_threads_;
   std::vector<std::thread> workers_;

@@ -4,6 +4,8 @@
 // without tensors ends right after the tensor infos (as llama.cpp's vocab-only files do).
 #include "gguf/gguf_writer.h"
 
+#include "core/file_util.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -399,6 +401,7 @@ Result<std::string> GgufWriter::WriteToString() const {
 }
 
 Status GgufWriter::WriteFile(const std::string& path) const {
+  MLE_RETURN_IF_ERROR(CheckOutputFilePath(path));
   static std::atomic<unsigned> counter{0};
   std::filesystem::path target(path);
   std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";

@@ -113,6 +113,7 @@ Result<BenchReport> RunBench(const std::string& model_path, const Model& model, 
   r.build_type = MLE_BUILD_TYPE;
   r.cpu = GetCpuInfo().model_name;
   r.cpu_features = GetCpuInfo().FeatureString();
+  r.cache_bytes = GetCpuInfo().cache_bytes;
   r.model_bytes = model.tensor_bytes();
   for (const gguf::TensorInfo& t : model.file().tensors()) r.n_params += t.n_elements;
   r.weight_bytes_per_token = model.weight_bytes_per_token();
@@ -205,7 +206,11 @@ std::string FormatBenchMarkdown(const BenchReport& r) {
           "(%.1f t/s; each run against the readings around it)\n",
           r.weight_bytes_per_token / 1048576.0, r.tg_bandwidth_fraction * 100,
           r.bandwidth_gb_per_s * 1e9 / std::max<double>(1, r.weight_bytes_per_token));
-      if (r.tg_bandwidth_fraction > 1.0) {
+      if (r.cache_bytes > 0 && r.weight_bytes_per_token <= r.cache_bytes) {
+        add("(the weights fit in this CPU's %.0f MiB cache, so decode reads them from the cache: "
+            "the memory bandwidth is no bound for this model)\n",
+            r.cache_bytes / 1048576.0);
+      } else if (r.tg_bandwidth_fraction > 1.0) {
         add("(over 100%%: the machine's bandwidth moved between the readings and the runs, as on "
             "a shared or busy host; more repetitions (-r) average it out)\n");
       }
@@ -246,6 +251,7 @@ nlohmann::ordered_json BenchJson(const BenchReport& r) {
   j["bandwidth_passes"] = r.bandwidth_passes;
   j["bandwidth_min_gb_per_s"] = r.bandwidth_min_gb_per_s;
   j["bandwidth_max_gb_per_s"] = r.bandwidth_max_gb_per_s;
+  j["cpu_cache_bytes"] = r.cache_bytes;
   j["tg_bandwidth_fraction"] = r.tg_bandwidth_fraction;
   return j;
 }

@@ -44,6 +44,7 @@ struct BenchReport {
   uint64_t bandwidth_bytes = 0;  // the buffer it was measured over
   int bandwidth_passes = 0;      // readings with a tg test, else passes
   double bandwidth_min_gb_per_s = 0, bandwidth_max_gb_per_s = 0;  // of the readings
+  uint64_t cache_bytes = 0;  // the CPU's largest cache (CpuInfo::cache_bytes), 0 if unknown
   // Mean over the tg runs of: t/s x weight bytes per token / mean of the readings around it.
   double tg_bandwidth_fraction = 0;
 };

@@ -66,7 +66,9 @@ Result<std::unique_ptr<Context>> Context::Create(const Model& model, const Conte
   c->k_base.resize(B);
   c->v_base.resize(B);
   c->out_rows.reserve(B);
-  c->pool = std::make_unique<ThreadPool>(o.n_threads);
+  auto pool = ThreadPool::Create(o.n_threads);
+  if (!pool.ok()) return pool.status();
+  c->pool = std::move(*pool);
 
   // Phi-3 long-context files carry two factor sets: short within the original context.
   c->freq_factors = m.rope_freqs;

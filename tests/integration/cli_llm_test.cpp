@@ -184,6 +184,8 @@ TEST(CliLlm, BadInputIsOneErrorLineAndExitCode2) {
       {"generate", "-m", kF16, "-p", std::string(200, 'a') + " b c d e f g h i j k l m n o p",
        "--ctx", "8"},
       {"generate", "-m", kF16, "-p", "x", "--chat"},
+      {"generate", "-m", kF16, "-p", "x", "--system", "be brief"},
+      {"bench", "model", "-m", kF16, "-c", "-5"},
       {"generate", "-m", kF16},
       {"logits", "-m", "/no/such/model.gguf", "-p", "x"},
       {"bench", "model", "-m", kF16, "-p", "100", "--ctx", "32"},
@@ -191,6 +193,8 @@ TEST(CliLlm, BadInputIsOneErrorLineAndExitCode2) {
       {"gguf", "synth", "--shape", "tiny", "--type", "Q3", "--vocab", vocab, "-o", "/tmp/x.gguf"},
       {"gguf", "synth", "--shape", "tiny", "--arch", "gemma3", "--vocab", vocab, "-o", "/tmp/x"},
       {"gguf", "synth", "--shape", "tiny", "--vocab", "/no/vocab.gguf", "-o", "/tmp/x.gguf"},
+      {"gguf", "synth", "--shape", "tiny", "--vocab", vocab, "-o", "/tmp"},
+      {"gguf", "synth", "--shape", "tiny", "--vocab", vocab, "-o", "/no/such/dir/x.gguf"},
       {"gguf", "synth", "--shape", "tinyllama-1.1b", "--vocab",
        Shared("vocab/ggml-vocab-qwen2.gguf"), "-o", "/tmp/x.gguf"},
   };
@@ -202,6 +206,27 @@ TEST(CliLlm, BadInputIsOneErrorLineAndExitCode2) {
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << joined << "\n" << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << joined << "\n" << r.err;
     EXPECT_TRUE(r.out.empty()) << joined << "\n" << r.out;
+  }
+}
+
+// Mistakes on the command line itself read like every other error: one line, exit code 2.
+TEST(CliLlm, CommandLineMistakesAreOneErrorLine) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"genrate", "-m", kF16}, "error: unknown command 'genrate' (ml-engine --help lists"},
+      {{"gguf", "shwo", kF16}, "error: unknown command 'shwo' (ml-engine gguf --help lists"},
+      {{"generate", "-m", kF16, "--bogus"}, "error: The following argument was not expected"},
+      {{"bench", "model", "-m", kF16, "-t", "5000"}, "error: -t: Value 5000 not in range"},
+      // A thread count the system cannot start once ended in std::terminate.
+      {{"generate", "-m", kF16, "-p", "x", "--threads", "100000"},
+       "error: flag --threads: 'common.threads' must be <= 1024, got 100000"},
+  };
+  for (const auto& [args, want] : cases) {
+    std::vector<std::string> argv{EngineBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = RunProcess(argv);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.err.rfind(want, 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "common/subprocess.h"
@@ -44,6 +45,31 @@ TEST(AtomicWriteTest, MissingDirectoryIsAnError) {
   Status s = WriteFileAtomic("/nonexistent-dir-xyz/f.bin", "x");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("/nonexistent-dir-xyz/f.bin"), std::string::npos);
+}
+
+// A directory as the target used to be found only at the final rename, after the temp file
+// was written beside it (for "/tmp": "/tmp.tmp.<pid>.0" in "/").
+TEST(AtomicWriteTest, DirectoryOrMissingParentIsRefusedBeforeWriting) {
+  std::string dir = testing::MakeTempDir("mle-atomic-dir");
+  Status s = WriteFileAtomic(dir, "x");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("is a directory"), std::string::npos) << s.message();
+  const auto parent = std::filesystem::path(dir).parent_path();
+  for (const auto& e : std::filesystem::directory_iterator(parent)) {
+    EXPECT_EQ(
+        e.path().filename().string().find(std::filesystem::path(dir).filename().string() + ".tmp."),
+        std::string::npos)
+        << e.path();
+  }
+  s = CheckOutputFilePath(dir + "/no/such/f.bin");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("does not exist (create it first)"), std::string::npos);
+  std::ofstream(dir + "/file") << "x";
+  s = CheckOutputFilePath(dir + "/file/f.bin");
+  EXPECT_NE(s.message().find("is not a directory"), std::string::npos) << s.message();
+  EXPECT_TRUE(CheckOutputFilePath(dir + "/f.bin").ok());
+  EXPECT_FALSE(CheckOutputFilePath("").ok());
 }
 
 TEST(AtomicWriteTest, KilledWriterNeverLeavesCorruptFile) {
