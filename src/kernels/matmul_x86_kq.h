@@ -207,7 +207,10 @@ struct GemmQ4_Kx8 {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = t.w + b * kQ4_Kx8BlockBytes;
-      if constexpr (RN == 1) PrefetchStream<kQ4_Kx8BlockBytes>(blk);  // decode
+      // Decode: the stream ahead is asked for in step with the reading (the header here, each
+      // 256 code bytes below) rather than all 18 lines of the block at once: whole-model Q4_K_M
+      // decode +2% on average over seven one-process alternations (+0.1 to +4.1%).
+      if constexpr (RN == 1) PrefetchStream<kQ4_Kx8Codes>(blk);
       alignas(32) uint8_t u[128];  // unpacked scales and mins (matmul_isa.h)
       {
         const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ4_Kx8Low));
@@ -235,6 +238,7 @@ struct GemmQ4_Kx8 {
         // time (the odd group re-reads its code bytes from L1).
         for (int g = 0; g < 8; ++g) {
           const uint8_t* codes = blk + kQ4_Kx8Codes + 256 * (g / 2);
+          if (RN == 1 && g % 2 == 0) PrefetchStream<256>(codes);
           __m256i w[8];
           for (int k = 0; k < 8; ++k) {
             const __m256i raw =
@@ -256,6 +260,7 @@ struct GemmQ4_Kx8 {
 #pragma GCC unroll 4
         for (int c = 0; c < 4; ++c) {
           const uint8_t* codes = blk + kQ4_Kx8Codes + 256 * c;
+          if constexpr (RN == 1) PrefetchStream<256>(codes);
           __m256i lo[8], hi[8];
           for (int k = 0; k < 8; ++k) {
             const __m256i raw =
