@@ -238,7 +238,9 @@ Result<RunRecord> JobManager::Cancel(const std::string& id) {
     done_cv_.notify_all();
     return stored ? *stored : *rec;
   }
-  if (current_ && current_->id == id) {
+  // The trainer writes a job's final record a moment before it lets go of the job: a finished
+  // record wins over current_.
+  if (current_ && current_->id == id && !IsTerminal(rec->status)) {
     current_->cancel.store(true);
     return *rec;
   }
